@@ -1,0 +1,305 @@
+// The embedded event store: one SQLite file (better-sqlite3, WAL, synchronous=FULL so every commit is durable).
+// Appends that arrive while a commit is under way are group-committed: one transaction and one fsync for all of
+// them, each still checked against its own expected revision inside that transaction.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Subject } from 'rxjs';
+import type { Clock } from '../../domain/core/clock.js';
+import { systemClock } from '../../domain/core/clock.js';
+import {
+  EventIdConflictError,
+  StoreUnavailableError,
+  WrongExpectedVersionError,
+  type AppendResult,
+  type EventStore,
+  type EventToAppend,
+  type ExpectedRevision,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
+} from './port.js';
+
+export interface SqliteEventStoreOptions {
+  /** Path of the database file, or ':memory:' for tests that need no durability. */
+  file: string;
+  clock?: Clock;
+  /** How often a caught-up subscription looks for events written by another process. */
+  pollIntervalMs?: number;
+  /** Most appends committed in one transaction. */
+  maxGroupSize?: number;
+}
+
+interface Row {
+  position: number;
+  stream_id: string;
+  revision: number;
+  event_id: string;
+  type: string;
+  data: string;
+  metadata: string;
+  created: number;
+}
+
+interface PendingAppend {
+  streamId: string;
+  events: EventToAppend[];
+  expected: ExpectedRevision;
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  position  INTEGER PRIMARY KEY,
+  stream_id TEXT    NOT NULL,
+  revision  INTEGER NOT NULL,
+  event_id  TEXT    NOT NULL UNIQUE,
+  type      TEXT    NOT NULL,
+  data      TEXT    NOT NULL,
+  metadata  TEXT    NOT NULL,
+  created   INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream_id, revision);
+`;
+
+const toRecorded = (r: Row): RecordedEvent => ({
+  streamId: r.stream_id,
+  id: r.event_id,
+  type: r.type,
+  revision: BigInt(r.revision),
+  position: BigInt(r.position),
+  data: JSON.parse(r.data),
+  metadata: JSON.parse(r.metadata),
+  created: new Date(r.created),
+});
+
+export function sqliteEventStore(options: SqliteEventStoreOptions): EventStore {
+  const clock = options.clock ?? systemClock;
+  const pollIntervalMs = options.pollIntervalMs ?? 500;
+  const maxGroupSize = options.maxGroupSize ?? 1000;
+  if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
+  const db = new Database(options.file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA);
+
+  const q = {
+    lastRevision: db.prepare<[string], { revision: number }>(
+      'SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
+    ),
+    byEventId: db.prepare<[string], { stream_id: string; revision: number; position: number }>(
+      'SELECT stream_id, revision, position FROM events WHERE event_id = ?',
+    ),
+    insert: db.prepare(
+      'INSERT INTO events (stream_id, revision, event_id, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    streamForwards: db.prepare<[string, number, number], Row>(
+      'SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?',
+    ),
+    streamBackwards: db.prepare<[string, number, number], Row>(
+      'SELECT * FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?',
+    ),
+    allForwards: db.prepare<[number, number], Row>(
+      'SELECT * FROM events WHERE position > ? ORDER BY position ASC LIMIT ?',
+    ),
+    allBackwards: db.prepare<[number, number], Row>(
+      'SELECT * FROM events WHERE position < ? ORDER BY position DESC LIMIT ?',
+    ),
+    head: db.prepare<[], { p: number | null }>('SELECT MAX(position) AS p FROM events'),
+  };
+
+  /** Emits the newest committed position after each group commit of this process. */
+  const committed = new Subject<number>();
+  let queue: PendingAppend[] = [];
+  let flushScheduled = false;
+  let flushing: Promise<void> = Promise.resolve();
+  let closed = false;
+
+  /** Decides and writes one append inside the group's transaction; throws to refuse it. */
+  const appendOne = db.transaction((p: PendingAppend): AppendResult => {
+    const repeat = idempotentRepeat(p);
+    if (repeat) return repeat;
+    const last = q.lastRevision.get(p.streamId)?.revision;
+    checkExpected(p.streamId, p.expected, last);
+    let revision = last ?? -1;
+    let position = 0;
+    const created = clock.now().getTime();
+    for (const e of p.events) {
+      revision += 1;
+      const info = q.insert.run(
+        p.streamId,
+        revision,
+        e.id,
+        e.type,
+        JSON.stringify(e.data),
+        JSON.stringify(e.metadata),
+        created,
+      );
+      position = Number(info.lastInsertRowid);
+    }
+    return { nextExpectedRevision: BigInt(revision), position: BigInt(position) };
+  });
+
+  /** An append whose event ids are all already recorded, in order, on the same stream is answered as it was. */
+  function idempotentRepeat(p: PendingAppend): AppendResult | undefined {
+    const found = p.events.map((e) => q.byEventId.get(e.id));
+    if (found.every((f) => f === undefined)) return undefined;
+    const first = found[0];
+    const consecutive =
+      first !== undefined &&
+      found.every((f, i) => f !== undefined && f.stream_id === p.streamId && f.revision === first.revision + i);
+    if (!consecutive) {
+      const clash = p.events.find((_, i) => found[i] !== undefined)!;
+      throw new EventIdConflictError(p.streamId, clash.id);
+    }
+    const lastFound = found[found.length - 1]!;
+    return { nextExpectedRevision: BigInt(lastFound.revision), position: BigInt(lastFound.position) };
+  }
+
+  const commitGroup = db.transaction((group: PendingAppend[]) =>
+    group.map((p): { ok: AppendResult } | { error: unknown } => {
+      try {
+        return { ok: appendOne(p) };
+      } catch (error) {
+        return { error };
+      }
+    }),
+  );
+
+  function flush() {
+    flushScheduled = false;
+    const group = queue.splice(0, maxGroupSize);
+    if (queue.length > 0) scheduleFlush();
+    let outcomes: ({ ok: AppendResult } | { error: unknown })[];
+    try {
+      outcomes = commitGroup(group);
+    } catch (cause) {
+      const error = new StoreUnavailableError(`event store commit failed: ${(cause as Error).message}`, { cause });
+      for (const p of group) p.reject(error);
+      return;
+    }
+    let newest = 0;
+    group.forEach((p, i) => {
+      const outcome = outcomes[i]!;
+      if ('ok' in outcome) {
+        newest = Math.max(newest, Number(outcome.ok.position));
+        p.resolve(outcome.ok);
+      } else p.reject(outcome.error);
+    });
+    if (newest > 0) committed.next(newest);
+  }
+
+  function scheduleFlush() {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    // setImmediate lets every request already waiting in the event loop join this group.
+    flushing = new Promise((resolve) => setImmediate(() => resolve(flush())));
+  }
+
+  async function appendToStream(
+    streamId: string,
+    events: EventToAppend[],
+    opts?: { expectedRevision?: ExpectedRevision },
+  ): Promise<AppendResult> {
+    if (closed) throw new StoreUnavailableError('event store is closed');
+    if (events.length === 0) throw new Error('an append needs at least one event');
+    if (new Set(events.map((e) => e.id)).size !== events.length) {
+      throw new EventIdConflictError(streamId, 'duplicated within the append');
+    }
+    return new Promise<AppendResult>((resolve, reject) => {
+      queue.push({ streamId, events, expected: opts?.expectedRevision ?? 'any', resolve, reject });
+      scheduleFlush();
+    });
+  }
+
+  async function readStream(streamId: string, o: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const max = o.maxCount ?? Number.MAX_SAFE_INTEGER;
+    const rows =
+      (o.direction ?? 'forwards') === 'forwards'
+        ? q.streamForwards.all(streamId, Number(o.fromRevision ?? 0n), max)
+        : q.streamBackwards.all(streamId, o.fromRevision === undefined ? Number.MAX_SAFE_INTEGER : Number(o.fromRevision), max);
+    return rows.map(toRecorded);
+  }
+
+  async function readAll(o: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const max = o.maxCount ?? Number.MAX_SAFE_INTEGER;
+    const rows =
+      (o.direction ?? 'forwards') === 'forwards'
+        ? q.allForwards.all(Number(o.after ?? 0n), max)
+        : q.allBackwards.all(o.before === undefined ? Number.MAX_SAFE_INTEGER : Number(o.before), max);
+    return rows.map(toRecorded);
+  }
+
+  function subscribeToAll(o: SubscribeOptions): Subscription {
+    const maxBatch = o.maxBatch ?? 1000;
+    let position = o.from === 'start' ? 0 : Number(o.from);
+    let stopped = false;
+    let wake: (() => void) | undefined;
+    const sub = committed.subscribe((p) => {
+      if (p > position) wake?.();
+    });
+    const stop = () => {
+      stopped = true;
+      sub.unsubscribe();
+      wake?.();
+    };
+    async function* chunks(): AsyncGenerator<RecordedEvent[]> {
+      try {
+        while (!stopped && !closed) {
+          const rows = q.allForwards.all(position, maxBatch);
+          if (rows.length > 0) {
+            position = rows[rows.length - 1]!.position;
+            yield rows.map(toRecorded);
+            continue;
+          }
+          // Caught up: wait for a commit of ours, or poll for another process's writes.
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, pollIntervalMs);
+            timer.unref();
+            wake = () => {
+              clearTimeout(timer);
+              wake = undefined;
+              resolve();
+            };
+          });
+        }
+      } finally {
+        stop();
+      }
+    }
+    const iterator = chunks();
+    return {
+      [Symbol.asyncIterator]: () => iterator,
+      close: stop,
+    };
+  }
+
+  return {
+    appendToStream,
+    readStream,
+    readAll,
+    subscribeToAll,
+    headPosition: async () => BigInt(q.head.get()?.p ?? 0),
+    async close() {
+      if (closed) return;
+      await flushing;
+      closed = true;
+      committed.complete();
+      db.close();
+    },
+  };
+}
+
+function checkExpected(streamId: string, expected: ExpectedRevision, last: number | undefined) {
+  const actual = last === undefined ? 'no_stream' : BigInt(last);
+  const ok =
+    expected === 'any' ||
+    (expected === 'no_stream' && last === undefined) ||
+    (expected === 'stream_exists' && last !== undefined) ||
+    (typeof expected === 'bigint' && last !== undefined && expected === BigInt(last));
+  if (!ok) throw new WrongExpectedVersionError(streamId, expected, actual);
+}
