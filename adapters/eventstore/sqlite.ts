@@ -114,7 +114,7 @@ export function sqliteEventStore(options: SqliteEventStoreOptions): EventStore {
 
   /** Emits the newest committed position after each group commit of this process. */
   const committed = new Subject<number>();
-  let queue: PendingAppend[] = [];
+  const queue: PendingAppend[] = [];
   let flushScheduled = false;
   let flushing: Promise<void> = Promise.resolve();
   let closed = false;

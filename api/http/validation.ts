@@ -1,0 +1,18 @@
+// Request parsing with zod: the first problem becomes a 400 naming the field and the reason.
+import type { z } from 'zod';
+import { ValidationError } from '../../domain/core/errors.js';
+
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where = 'body'): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map(String);
+    throw new ValidationError(`Unknown field${keys.length > 1 ? 's' : ''} in ${where}: ${keys.join(', ')}`, keys[0]);
+  }
+  const field = issue.path.map(String).join('.');
+  throw new ValidationError(field ? `Invalid ${field}: ${issue.message}` : `Invalid ${where}: ${issue.message}`, field || undefined);
+}
+
+/** An absent or empty JSON body reads as undefined (express leaves req.body undefined without one). */
+export const bodyOf = (body: unknown): unknown => (body === undefined || body === null ? undefined : body);

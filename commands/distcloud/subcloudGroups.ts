@@ -1,0 +1,146 @@
+// Subcloud group commands: which streams each one reads and appends to, and the cross-aggregate facts it needs.
+import type { EventStore } from '../../adapters/eventstore/port.js';
+import type { ReadStore } from '../../adapters/readstore/port.js';
+import { ValidationError } from '../../domain/core/errors.js';
+import type { UpcasterRegistry } from '../../domain/core/upcasting.js';
+import {
+  DEFAULT_GROUP,
+  subcloudGroupDecider,
+  subcloudGroupStream,
+  validateGroupChanges,
+  validateNewGroup,
+  type GroupInput,
+  type SubcloudGroupState,
+} from '../../domain/distcloud/subcloudGroup.js';
+import { COLLECTIONS } from '../../domain/distcloud/collections.js';
+import { aggregateStream } from '../core/aggregateStream.js';
+import type { CommandContext } from '../core/context.js';
+import type { Handle } from '../core/handler.js';
+import type { Uniqueness } from '../core/uniqueness.js';
+
+export const GROUP_NAME_SCOPE = 'subcloudGroupName';
+export const GROUP_ID_SCOPE = 'subcloudGroup';
+export const DUPLICATE_GROUP_NAME = 'A subcloud group with this name already exists';
+
+
+
+export interface GroupWriteResult {
+  state: SubcloudGroupState;
+  revision: bigint | 'no_stream';
+  /** Global position of the last event written, for read-your-writes. */
+  position: bigint | undefined;
+}
+
+export interface SubcloudGroupCommandDeps {
+  handle: Handle;
+  uniqueness: Uniqueness;
+  eventStore: EventStore;
+  readStore: ReadStore;
+  upcasters: UpcasterRegistry;
+}
+
+export function subcloudGroupCommands(deps: SubcloudGroupCommandDeps) {
+  const { handle, uniqueness, readStore } = deps;
+
+  const loadGroup = (id: number) =>
+    aggregateStream(deps.eventStore, deps.upcasters, subcloudGroupStream(id), subcloudGroupDecider);
+
+  /** A reservation is still in use while its holder group exists under that name. */
+  const groupUsesName = (name: string) => async (holder: string) => {
+    const { state } = await loadGroup(Number(holder));
+    return state.status === 'active' && state.name === name;
+  };
+
+  const latest = (...positions: (bigint | undefined)[]) =>
+    positions.reduce<bigint | undefined>((a, b) => (b === undefined ? a : a === undefined || b > a ? b : a), undefined);
+
+  async function seedDefault(ctx: CommandContext): Promise<GroupWriteResult> {
+    const r = await handle({
+      streamId: subcloudGroupStream(DEFAULT_GROUP.id),
+      decider: subcloudGroupDecider,
+      command: { type: 'SeedDefaultSubcloudGroup', at: ctx.now.toISOString() },
+      context: ctx,
+    });
+    return { state: r.state, revision: r.revision, position: r.position };
+  }
+
+  async function add(input: GroupInput | undefined, ctx: CommandContext): Promise<GroupWriteResult> {
+    const fields = validateNewGroup(input);
+    // Cheap early refusal; the reservation below is what makes it hold under concurrency.
+    if (!ctx.idempotency && (await readStore.count(COLLECTIONS.subcloudGroups, { name: fields.name })) > 0) {
+      throw new ValidationError(DUPLICATE_GROUP_NAME, 'name');
+    }
+    const id = await uniqueness.allocateId(GROUP_ID_SCOPE, DEFAULT_GROUP.id + 1, ctx);
+    const reservation = await uniqueness.reserve({
+      scope: GROUP_NAME_SCOPE,
+      value: fields.name,
+      holder: String(id),
+      context: ctx,
+      stillHeld: groupUsesName(fields.name),
+    });
+    if (!reservation.reserved) throw new ValidationError(DUPLICATE_GROUP_NAME, 'name');
+    const r = await handle({
+      streamId: subcloudGroupStream(id),
+      decider: subcloudGroupDecider,
+      command: { type: 'AddSubcloudGroup', id, fields, at: ctx.now.toISOString() },
+      context: ctx,
+    });
+    return { state: r.state, revision: r.revision, position: latest(reservation.position, r.position) };
+  }
+
+  /** `input` has passed requireBody and `id` names an existing group (dcmanager checks in that order). */
+  async function update(id: number, input: GroupInput, ctx: CommandContext, ifMatch?: bigint): Promise<GroupWriteResult> {
+    const changes = validateGroupChanges(input, { id });
+    const current = await loadGroup(id);
+    const oldName = current.state.status === 'active' ? current.state.name : undefined;
+    const renaming = changes.name !== undefined && oldName !== undefined && changes.name !== oldName;
+    let reservedAt: bigint | undefined;
+    if (renaming) {
+      const reservation = await uniqueness.reserve({
+        scope: GROUP_NAME_SCOPE,
+        value: changes.name!,
+        holder: String(id),
+        context: ctx,
+        stillHeld: groupUsesName(changes.name!),
+      });
+      if (!reservation.reserved) throw new ValidationError(DUPLICATE_GROUP_NAME, 'name');
+      reservedAt = reservation.position;
+    }
+    try {
+      const r = await handle({
+        streamId: subcloudGroupStream(id),
+        decider: subcloudGroupDecider,
+        command: { type: 'UpdateSubcloudGroup', changes, at: ctx.now.toISOString() },
+        context: ctx,
+        ...(ifMatch !== undefined ? { ifMatch } : {}),
+      });
+      // The group now answers to its new name; the old one is free.
+      const released =
+        renaming && r.state.status === 'active' && r.state.name === changes.name
+          ? await uniqueness.release(GROUP_NAME_SCOPE, oldName!, String(id), ctx)
+          : undefined;
+      return { state: r.state, revision: r.revision, position: latest(reservedAt, r.position, released) };
+    } catch (error) {
+      if (renaming) await uniqueness.release(GROUP_NAME_SCOPE, changes.name!, String(id), ctx).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async function remove(id: number, ctx: CommandContext, ifMatch?: bigint): Promise<GroupWriteResult> {
+    const memberCount = await readStore.count(COLLECTIONS.subclouds, { group_id: id });
+    const r = await handle({
+      streamId: subcloudGroupStream(id),
+      decider: subcloudGroupDecider,
+      command: { type: 'DeleteSubcloudGroup', memberCount, at: ctx.now.toISOString() },
+      context: ctx,
+      ...(ifMatch !== undefined ? { ifMatch } : {}),
+    });
+    const released =
+      r.state.status === 'deleted' ? await uniqueness.release(GROUP_NAME_SCOPE, r.state.name, String(id), ctx) : undefined;
+    return { state: r.state, revision: r.revision, position: latest(r.position, released) };
+  }
+
+  return { seedDefault, add, update, remove };
+}
+
+export type SubcloudGroupCommands = ReturnType<typeof subcloudGroupCommands>;

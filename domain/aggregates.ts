@@ -1,0 +1,28 @@
+// Every aggregate the history API can replay: its stream prefix and how to fold its events.
+import type { Decider, DomainEvent } from './core/decider.js';
+import { reservationDecider } from './core/reservation.js';
+import { sequenceDecider } from './core/sequence.js';
+import type { Upcaster } from './core/upcasting.js';
+import { subcloudGroupDecider } from './distcloud/subcloudGroup.js';
+
+export interface AggregateKind {
+  /** The stream prefix: streams are `<name>-<id>`. */
+  name: string;
+  decider: Pick<Decider<unknown, never, DomainEvent>, 'evolve' | 'initialState'>;
+}
+
+const kind = <S, C, E extends DomainEvent>(name: string, decider: Decider<S, C, E>): AggregateKind => ({
+  name,
+  decider: decider as unknown as AggregateKind['decider'],
+});
+
+export const AGGREGATES: AggregateKind[] = [
+  kind('subcloudGroup', subcloudGroupDecider),
+  kind('reservation', reservationDecider),
+  kind('sequence', sequenceDecider),
+];
+
+export const aggregateKind = (name: string) => AGGREGATES.find((a) => a.name === name);
+
+/** Upcasters of every event type whose stored shape has changed since it was first written. None yet. */
+export const UPCASTERS: Upcaster[] = [];

@@ -1,0 +1,6 @@
+// Names of the distcloud read-model collections, shared by the projections that fill them
+// and the commands and queries that read them.
+export const COLLECTIONS = {
+  subcloudGroups: 'subcloud_groups',
+  subclouds: 'subclouds',
+} as const;

@@ -1,0 +1,121 @@
+// Composition root of one site: stores from config, command handling, projections, workflows and the API.
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config.js';
+import type { EventStore } from './adapters/eventstore/port.js';
+import { sqliteEventStore } from './adapters/eventstore/sqlite.js';
+import type { ReadStore } from './adapters/readstore/port.js';
+import { memoryReadStore } from './adapters/readstore/memory.js';
+import { createApp } from './api/http/app.js';
+import { writeResponder } from './api/http/writes.js';
+import { subcloudGroupsRouter } from './api/distcloud/subcloudGroups.js';
+import { historyRouter } from './api/history/router.js';
+import { systemContext } from './commands/core/context.js';
+import { commandHandler } from './commands/core/handler.js';
+import { lruStateCache } from './commands/core/stateCache.js';
+import { uniqueness } from './commands/core/uniqueness.js';
+import { subcloudGroupCommands } from './commands/distcloud/subcloudGroups.js';
+import { UPCASTERS } from './domain/aggregates.js';
+import { systemClock, type Clock } from './domain/core/clock.js';
+import { upcasterRegistry } from './domain/core/upcasting.js';
+import { asAny } from './projections/core/projection.js';
+import { projectionRunner } from './projections/core/runner.js';
+import { subcloudGroupsProjection } from './projections/distcloud/subcloudGroups.js';
+import { auditLogProjection } from './projections/history/auditLog.js';
+
+export const PROJECTIONS = [asAny(subcloudGroupsProjection), asAny(auditLogProjection)];
+
+export interface SiteOptions {
+  config: Config;
+  /** Required: the token every protected route checks. */
+  adminToken: string;
+  clock?: Clock;
+  logger?: Logger;
+  eventStore?: EventStore;
+  readStore?: ReadStore;
+}
+
+export function openEventStore(config: Config, clock: Clock): EventStore {
+  if (config.eventStore === 'sqlite') return sqliteEventStore({ file: join(config.dataDir, 'events.sqlite'), clock });
+  throw new Error(`EVENT_STORE=${config.eventStore} is not available in this build yet`);
+}
+
+export function openReadStore(config: Config): ReadStore {
+  if (config.readStore === 'memory') return memoryReadStore();
+  throw new Error(`READ_STORE=${config.readStore} is not available in this build yet`);
+}
+
+export function createSite(o: SiteOptions) {
+  const clock = o.clock ?? systemClock;
+  const logger = o.logger ?? pino({ level: o.config.logLevel });
+  const eventStore = o.eventStore ?? openEventStore(o.config, clock);
+  const readStore = o.readStore ?? openReadStore(o.config);
+  const upcasters = upcasterRegistry(UPCASTERS);
+  const handle = commandHandler({ store: eventStore, upcasters, cache: lruStateCache() });
+  const unique = uniqueness(handle);
+  const groups = subcloudGroupCommands({ handle, uniqueness: unique, eventStore, readStore, upcasters });
+  const runner = projectionRunner({
+    eventStore,
+    readStore,
+    projections: PROJECTIONS,
+    upcasters,
+    onError: (err) => logger.error({ err }, 'projection subscription failed; resubscribing'),
+  });
+  let started = false;
+  const writes = writeResponder(runner, o.config.readYourWritesTimeoutMs);
+
+  const app = createApp({
+    logger,
+    adminToken: o.adminToken,
+    async readiness() {
+      const head = await eventStore.headPosition().catch(() => undefined);
+      const position = runner.position();
+      const ready = started && head !== undefined;
+      return { ready, detail: { eventStore: head === undefined ? 'unavailable' : 'ok', projectedPosition: position.toString() } };
+    },
+    routes: {
+      '/v1.0/subcloud-groups': subcloudGroupsRouter({ commands: groups, readStore, clock, writes }),
+      '/history': historyRouter({ eventStore, readStore, upcasters }),
+    },
+  });
+
+  let server: Server | undefined;
+
+  return {
+    app,
+    clock,
+    logger,
+    eventStore,
+    readStore,
+    runner,
+    commands: { groups },
+    /** Seeds built-in rows, catches the read models up, and (if asked) listens. */
+    async start(listen?: { port: number; host: string }): Promise<{ port: number } | undefined> {
+      await groups.seedDefault(systemContext(clock.now(), 'fleetledger', 'seed-default-subcloud-group'));
+      await runner.start();
+      started = true;
+      if (!listen) return undefined;
+      const s = app.listen(listen.port, listen.host);
+      server = s;
+      await new Promise<void>((resolve, reject) => {
+        s.once('listening', resolve);
+        s.once('error', reject);
+      });
+      const address = s.address();
+      return { port: typeof address === 'object' && address ? address.port : listen.port };
+    },
+    async stop() {
+      if (server) {
+        const s = server;
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+        s.closeAllConnections?.();
+      }
+      await runner.stop();
+      await eventStore.close();
+      await readStore.close();
+    },
+  };
+}
+
+export type Site = ReturnType<typeof createSite>;
