@@ -1,0 +1,85 @@
+// Configuration: defaults, parsing, and a process that refuses to start on a bad variable, naming it.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../config.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('parseConfig', () => {
+  it('gives the documented defaults on an empty environment', () => {
+    expect(parseConfig({})).toEqual({
+      port: 8119,
+      host: '127.0.0.1',
+      dataDir: './data',
+      eventStore: 'sqlite',
+      readStore: 'memory',
+      adminToken: undefined,
+      logLevel: 'info',
+      readYourWritesTimeoutMs: 2000,
+    });
+  });
+
+  it('reads every variable and treats an empty one as unset', () => {
+    const c = parseConfig({
+      PORT: '9000',
+      HOST: '0.0.0.0',
+      DATA_DIR: '/var/lib/fleetledger',
+      EVENT_STORE: 'sqlite',
+      READ_STORE: 'memory',
+      ADMIN_TOKEN: 'a-long-enough-token',
+      LOG_LEVEL: 'warn',
+      READ_YOUR_WRITES_TIMEOUT_MS: '500',
+      HOME: '/ignored',
+    });
+    expect(c).toMatchObject({ port: 9000, host: '0.0.0.0', dataDir: '/var/lib/fleetledger', adminToken: 'a-long-enough-token', logLevel: 'warn', readYourWritesTimeoutMs: 500 });
+    expect(parseConfig({ PORT: '' }).port).toBe(8119);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ EVENT_STORE: 'postgres' }, 'EVENT_STORE'],
+    [{ READ_STORE: 'redis' }, 'READ_STORE'],
+    [{ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ READ_YOUR_WRITES_TIMEOUT_MS: '-1' }, 'READ_YOUR_WRITES_TIMEOUT_MS'],
+  ])('rejects %o naming %s', (env, variable) => {
+    let error: unknown;
+    try {
+      parseConfig(env);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues).toHaveLength(1);
+    expect((error as ConfigError).issues[0]).toMatch(new RegExp(`^${variable}: `));
+  });
+
+  it('lists every bad variable at once', () => {
+    expect(() => parseConfig({ PORT: 'x', READ_STORE: 'y' })).toThrow(/PORT: .*\n\s+READ_STORE: /s);
+  });
+});
+
+describe('npm start with invalid configuration', () => {
+  it('exits non-zero with a message naming the variable, before touching DATA_DIR', () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'fleetledger-config-')), 'data');
+    try {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'main.ts'], {
+        cwd: root,
+        env: { PATH: process.env.PATH, DATA_DIR: dataDir, EVENT_STORE: 'cassandra' },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain('invalid configuration');
+      expect(run.stderr).toMatch(/EVENT_STORE: Invalid option: expected one of "sqlite"\|"esdb"/);
+      expect(existsSync(dataDir)).toBe(false);
+    } finally {
+      rmSync(join(dataDir, '..'), { recursive: true, force: true });
+    }
+  });
+});
