@@ -36,8 +36,11 @@ export interface SiteOptions {
   readStore?: ReadStore;
 }
 
+/** The embedded event store's database file (EVENT_STORE=sqlite). */
+export const sqliteEventStoreFile = (config: Config): string => join(config.dataDir, 'events.sqlite');
+
 export function openEventStore(config: Config, clock: Clock): EventStore {
-  if (config.eventStore === 'sqlite') return sqliteEventStore({ file: join(config.dataDir, 'events.sqlite'), clock });
+  if (config.eventStore === 'sqlite') return sqliteEventStore({ file: sqliteEventStoreFile(config), clock });
   throw new Error(`EVENT_STORE=${config.eventStore} is not available in this build yet`);
 }
 

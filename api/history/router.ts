@@ -3,12 +3,11 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { EventStore, RecordedEvent } from '../../adapters/eventstore/port.js';
 import type { ReadStore, Filter } from '../../adapters/readstore/port.js';
-import { aggregateStream } from '../../commands/core/aggregateStream.js';
-import { aggregateKind } from '../../domain/aggregates.js';
-import { NotFoundError, ValidationError } from '../../domain/core/errors.js';
+import { NotFoundError } from '../../domain/core/errors.js';
 import type { UpcasterRegistry } from '../../domain/core/upcasting.js';
 import { AUDIT_COLLECTION, type AuditEntry } from '../../projections/history/auditLog.js';
 import { parseWith } from '../http/validation.js';
+import { aggregateStateAt, requireAggregateKind } from './state.js';
 
 const pageSize = z.coerce.number().int().min(1).max(1000).default(100);
 
@@ -106,26 +105,14 @@ export function historyRouter(d: HistoryDeps): Router {
   });
 
   router.get('/:aggregate/:id/state', async (req, res) => {
-    const kind = aggregateKind(req.params.aggregate);
-    if (!kind) throw new NotFoundError(`Unknown aggregate ${req.params.aggregate}`);
+    const kind = requireAggregateKind(req.params.aggregate);
     const q = parseWith(stateQuery, req.query, 'query');
-    const streamId = `${kind.name}-${req.params.id}`;
-    const at = await aggregateStream(d.eventStore, d.upcasters, streamId, kind.decider, {
-      ...(q.atRevision !== undefined ? { atRevision: BigInt(q.atRevision) } : {}),
-      ...(q.atTime ? { atTime: new Date(q.atTime) } : {}),
-    });
-    if (at.revision === 'no_stream') {
-      if (q.atTime) throw new ValidationError(`${streamId} has no events at or before ${q.atTime}`, 'atTime');
-      throw new NotFoundError(`Stream ${streamId} not found`);
-    }
-    res.json({
-      aggregate: kind.name,
-      id: req.params.id,
-      stream: streamId,
-      revision: Number(at.revision),
-      occurredAt: at.last?.metadata.occurredAt ?? null,
-      state: at.state,
-    });
+    res.json(
+      await aggregateStateAt(d, kind, req.params.id, {
+        ...(q.atRevision !== undefined ? { atRevision: BigInt(q.atRevision) } : {}),
+        ...(q.atTime !== undefined ? { atTime: q.atTime } : {}),
+      }),
+    );
   });
 
   return router;
