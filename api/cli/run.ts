@@ -96,7 +96,7 @@ async function history(d: Deps, c: Extract<CliCommand, { kind: 'history' }>): Pr
     ...(c.limit !== undefined ? { maxCount: c.limit } : {}),
   });
   // As GET /history/streams/{stream}: a stream without events is unknown; a page past its end is just empty.
-  if (events.length === 0 && c.fromRevision === undefined) throw new CliFailure(`stream ${c.stream} not found`);
+  if (events.length === 0 && c.fromRevision === undefined) throw new CliFailure(`Stream ${c.stream} not found`);
   if (c.json) {
     for (const e of events) d.io.stdout.write(JSON.stringify(presentEvent(e)) + '\n');
   } else {

@@ -107,7 +107,7 @@ describe('cli history', () => {
 
   it('a stream without events is not found: exit 1', async () => {
     const r = await cli(['history', 'subcloudGroup-424242']);
-    expect(r).toEqual({ code: 1, stdout: '', stderr: 'fleetledger: stream subcloudGroup-424242 not found\n' });
+    expect(r).toEqual({ code: 1, stdout: '', stderr: 'fleetledger: Stream subcloudGroup-424242 not found\n' });
   });
 });
 
