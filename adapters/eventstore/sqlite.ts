@@ -286,7 +286,9 @@ export function sqliteEventStore(options: SqliteEventStoreOptions): EventStore {
     headPosition: async () => BigInt(q.head.get()?.p ?? 0),
     async close() {
       if (closed) return;
+      // Drain the whole queue: a flush of one group schedules the next while appends remain.
       await flushing;
+      while (flushScheduled) await flushing;
       closed = true;
       committed.complete();
       db.close();
