@@ -115,7 +115,13 @@ export function commandHandler(deps: HandlerDeps) {
         return { state, events, revision: result.nextExpectedRevision, position: result.position, repeated: false };
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;
-        cache?.delete(o.streamId);
+        // A cached fold is still right at its revision: the retry reads only the events after it. Dropping it
+        // here made every lost race re-read the whole stream (quadratic on hot streams such as id sequences).
+        // Only an entry ahead of the store (which should never happen) is dropped, so it cannot stick.
+        const cached = cache?.get(o.streamId);
+        if (cached && (error.actualRevision === 'no_stream' || cached.revision > error.actualRevision)) {
+          cache?.delete(o.streamId);
+        }
         if (o.ifMatch !== undefined) {
           throw new PreconditionFailedError(
             `If-Match revision ${String(o.ifMatch)} does not match the current revision ${String(error.actualRevision)}`,
