@@ -1,0 +1,303 @@
+// `npm run bench`: appends, replay and HTTP writes, each measured side by side with its baseline in one run.
+// Prints a table with the issue's targets (PASS/MISS) and writes bench/results/<timestamp>.json and latest.json.
+// Exit code: 0 when every benchmark ran (even if a target is missed), 1 when one failed or saw errors.
+//
+//   npm run bench                      full run (~2-3 minutes): 10 s append phases, 1,000,000 replayed events, 15 s HTTP phases
+//   npm run bench -- --quick           a few seconds each, 100,000 replayed events
+//   npm run bench -- --duration=5 --replay-events=250000 --only=replay,http --profile
+//
+// Environment equivalents: BENCH_DURATION (seconds per measured phase), BENCH_REPLAY_EVENTS, BENCH_ONLY, BENCH_QUICK=1.
+// --profile writes a CPU profile of the HTTP server process (node --cpu-prof) under bench/results/.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { benchAppends, type AppendResults } from './appends.js';
+import { benchHttp, type HttpResults, type HttpRun } from './http.js';
+import { benchReplay, type ReplayResults } from './replay.js';
+
+const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
+const SECTIONS = ['appends', 'replay', 'http'] as const;
+type Section = (typeof SECTIONS)[number];
+
+interface Options {
+  quick: boolean;
+  /** Seconds of each measured append and HTTP phase. */
+  duration: number;
+  replayEvents: number;
+  only: Section[];
+  profile: boolean;
+  writers: number;
+  clients: number;
+}
+
+function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
+  const flags = new Map<string, string>();
+  for (const arg of argv) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m) throw new Error(`unknown argument ${arg} (see the top of bench/run.ts)`);
+    flags.set(m[1]!, m[2] ?? 'true');
+  }
+  const known = new Set(['quick', 'duration', 'replay-events', 'only', 'profile', 'help']);
+  for (const k of flags.keys()) if (!known.has(k)) throw new Error(`unknown flag --${k} (see the top of bench/run.ts)`);
+  if (flags.has('help')) {
+    console.log('usage: npm run bench -- [--quick] [--duration=SECONDS] [--replay-events=N] [--only=appends,replay,http] [--profile]');
+    process.exit(0);
+  }
+  const quick = flags.has('quick') || env.BENCH_QUICK === '1';
+  const number = (name: string, raw: string | undefined, fallback: number) => {
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw.replace(/_/g, ''));
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, not ${raw}`);
+    return n;
+  };
+  const duration = number('--duration', flags.get('duration') ?? env.BENCH_DURATION, quick ? 3 : 10);
+  const replayEvents = Math.round(number('--replay-events', flags.get('replay-events') ?? env.BENCH_REPLAY_EVENTS, quick ? 100_000 : 1_000_000));
+  const onlyRaw = flags.get('only') ?? env.BENCH_ONLY;
+  const only = onlyRaw ? onlyRaw.split(',').map((s) => s.trim()) : [...SECTIONS];
+  for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only takes ${SECTIONS.join(',')}, not ${s}`);
+  return { quick, duration, replayEvents, only: only as Section[], profile: flags.has('profile'), writers: 64, clients: 32 };
+}
+
+interface Target {
+  id: string;
+  description: string;
+  value: number;
+  target: number;
+  /** 'min': value must be at least target; 'max': at most. */
+  kind: 'min' | 'max';
+  unit: string;
+  pass: boolean;
+}
+
+const target = (id: string, description: string, value: number, t: number, kind: 'min' | 'max', unit: string): Target => ({
+  id,
+  description,
+  value,
+  target: t,
+  kind,
+  unit,
+  pass: Number.isFinite(value) && (kind === 'min' ? value >= t : value <= t),
+});
+
+function machine() {
+  const cpus = os.cpus();
+  let git: { commit: string; dirty: boolean } | undefined;
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
+    git = { commit, dirty };
+  } catch {
+    git = undefined;
+  }
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    totalMemoryGB: os.totalmem() / 2 ** 30,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    /** Other work on the machine when the run started: figures from a busy machine are low. */
+    loadAverage: os.loadavg(),
+    tmpdir: os.tmpdir(),
+    git,
+  };
+}
+
+// ---- output ----
+
+const fmt = (n: number, digits = 0) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
+
+type Row = [benchmark: string, figure: string, value: string, target: string, result: string];
+
+function table(rows: Row[]): string {
+  const header: Row = ['benchmark', 'figure', 'value', 'target', 'result'];
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  const line = (r: Row) => r.map((c, i) => (i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+const verdict = (t: Target | undefined) => (t ? (t.pass ? 'PASS' : 'MISS') : '');
+const targetText = (t: Target) => `${t.kind === 'min' ? '>=' : '<='} ${fmt(t.target, t.target < 10 ? 1 : 0)}${t.unit}`;
+
+function appendRows(a: AppendResults, targets: Map<string, Target>): Row[] {
+  const t = targets.get('appends.ratio')!;
+  return [
+    ['appends', 'sequential, 1 writer (appends/s)', fmt(a.sequential.appendsPerSecond), '', ''],
+    [
+      'appends',
+      `concurrent, ${a.concurrent.writers} writers (appends/s)`,
+      fmt(a.concurrent.appendsPerSecond),
+      '',
+      '',
+    ],
+    ['appends', 'mean appends per group commit', fmt(a.concurrent.meanGroupSize, 1), '', ''],
+    ['appends', `4 KiB write + fdatasync in ${a.dataDir} (µs)`, fmt(a.fdatasyncMicros), '', ''],
+    ['appends', 'concurrent / sequential', `${fmt(a.ratio, 1)}x`, targetText(t), verdict(t)],
+  ];
+}
+
+function replayRows(r: ReplayResults, targets: Map<string, Target>): Row[] {
+  const t = targets.get('replay.eventsPerSecond')!;
+  return [
+    ['replay', `events (${fmt(r.streams)} streams, ${fmt(r.generate.fileMB)} MB file, generated in ${fmt(r.generate.seconds)} s)`, fmt(r.events), '', ''],
+    ['replay', 'rebuild into memory read models (events/s)', fmt(r.rebuild.eventsPerSecond), targetText(t), verdict(t)],
+    ['replay', 'rebuild time: total / reading / projecting (s)', `${fmt(r.rebuild.seconds, 2)} / ${fmt(r.rebuild.readSeconds, 2)} / ${fmt(r.rebuild.projectSeconds, 2)}`, '', ''],
+    ['replay', 'read only, SQLite + decode (events/s)', fmt(r.readOnly.eventsPerSecond), '', ''],
+    ['replay', 'heap after rebuild (MB)', fmt(r.rebuild.heapUsedMB), '', ''],
+  ];
+}
+
+function httpRows(h: HttpResults, targets: Map<string, Target>): Row[] {
+  const run = (label: string, x: HttpRun): Row[] => [
+    ['http', `${label} (requests/s)`, fmt(x.requestsPerSecond), '', ''],
+    ['http', `${label} p50 / p99 (ms)`, `${fmt(x.latencyMs.p50, 1)} / ${fmt(x.latencyMs.p99, 1)}`, '', ''],
+  ];
+  const rows: Row[] = [...run(`bare express PATCH, ${h.clients} clients`, h.bare)];
+  const w = targets.get('http.writesPerSecond')!;
+  const p99 = targets.get('http.p99')!;
+  const ratio = targets.get('http.ratioToBare')!;
+  const errors = targets.get('http.errors')!;
+  rows.push(
+    ['http', `site PATCH, ${h.clients} clients, ${h.site.groups} groups (writes/s)`, fmt(h.site.requestsPerSecond), targetText(w), verdict(w)],
+    ['http', 'site PATCH p50 (ms)', fmt(h.site.latencyMs.p50, 1), '', ''],
+    ['http', 'site PATCH p99 (ms)', fmt(h.site.latencyMs.p99, 1), targetText(p99), verdict(p99)],
+    ['http', 'site writes/s / bare requests/s', fmt(h.ratio, 2), targetText(ratio), verdict(ratio)],
+    ['http', 'site non-2xx or failed requests', fmt(h.site.errors), '= 0', verdict(errors)],
+    ['http', 'server CPU per request: site / bare (ms)', `${fmt(h.site.server.cpuMsPerRequest, 3)} / ${fmt(h.bare.server.cpuMsPerRequest, 3)}`, '', ''],
+    ['http', 'writes answered before read models caught up', fmt(h.site.pending), '', ''],
+  );
+  if (h.contended) {
+    const c = h.contended;
+    rows.push(
+      ['http', `contended: ${c.clients} clients on ${c.groups} groups (writes/s)`, fmt(c.requestsPerSecond), '', ''],
+      ['http', 'contended p50 / p99 (ms)', `${fmt(c.latencyMs.p50, 1)} / ${fmt(c.latencyMs.p99, 1)}`, '', ''],
+      ['http', 'contended 409 after 5 attempts / other errors', `${fmt(c.conflicts)} / ${fmt(c.errors)}`, '', ''],
+    );
+  }
+  return rows;
+}
+
+// ---- main ----
+
+async function main(): Promise<number> {
+  const o = parseOptions(process.argv.slice(2), process.env);
+  const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+  const startedAt = new Date();
+  const started = performance.now();
+  const info = machine();
+  say(
+    `${info.cpus} x ${info.cpuModel}, ${fmt(info.totalMemoryGB, 1)} GB, node ${info.node}, load ${info.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
+  );
+  if (info.loadAverage[0]! > info.cpus * 0.5) say('the machine is busy: expect low and noisy figures');
+
+  const results: { appends?: AppendResults; replay?: ReplayResults; http?: HttpResults } = {};
+  const errors: { section: Section; message: string }[] = [];
+  const targets = new Map<string, Target>();
+  const fail = (section: Section, error: unknown) => {
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    errors.push({ section, message });
+    say(`${section} FAILED: ${message}`);
+  };
+
+  if (o.only.includes('appends')) {
+    say(`appends: 1 writer, then ${o.writers} writers, ${o.duration}s each`);
+    try {
+      const a = await benchAppends({ durationSeconds: o.duration, writers: o.writers });
+      results.appends = a;
+      targets.set('appends.ratio', target('appends.ratio', `${o.writers} concurrent writers vs 1 sequential writer`, a.ratio, 10, 'min', 'x'));
+    } catch (error) {
+      fail('appends', error);
+    }
+  }
+
+  if (o.only.includes('replay')) {
+    say(`replay: ${fmt(o.replayEvents)} events`);
+    try {
+      const r = await benchReplay({ events: o.replayEvents, onProgress: (line) => say(`replay: ${line}`) });
+      results.replay = r;
+      targets.set('replay.eventsPerSecond', target('replay.eventsPerSecond', 'rebuild of all read models from zero', r.rebuild.eventsPerSecond, 200_000, 'min', ' ev/s'));
+    } catch (error) {
+      fail('replay', error);
+    }
+  }
+
+  if (o.only.includes('http')) {
+    const profileDir = o.profile ? `${RESULTS_DIR}profile-${stamp(startedAt)}` : undefined;
+    try {
+      const h = await benchHttp({
+        durationSeconds: o.duration * 1.5,
+        warmupSeconds: o.quick ? 1 : 3,
+        clients: o.clients,
+        groupsPerClient: 4,
+        contendedGroups: 4,
+        contendedSeconds: Math.round(o.duration * 8) / 10,
+        logLevel: 'warn',
+        ...(profileDir ? { profileDir } : {}),
+        say: (line) => say(`http: ${line}`),
+      });
+      results.http = h;
+      targets.set('http.writesPerSecond', target('http.writesPerSecond', 'PATCH subcloud group, 32 clients', h.site.requestsPerSecond, 3_000, 'min', '/s'));
+      targets.set('http.p99', target('http.p99', 'PATCH subcloud group p99 latency', h.site.latencyMs.p99, 25, 'max', ' ms'));
+      targets.set('http.ratioToBare', target('http.ratioToBare', 'site writes/s over bare express route requests/s', h.ratio, 0.3, 'min', ''));
+      targets.set('http.errors', target('http.errors', 'non-2xx or failed site PATCH requests', h.site.errors, 0, 'max', ''));
+      if (h.site.errors > 0) errors.push({ section: 'http', message: `${h.site.errors} site PATCH requests failed: ${h.site.errorSamples.join(' | ')}` });
+      if (h.contended && h.contended.errors > 0) {
+        errors.push({ section: 'http', message: `${h.contended.errors} contended PATCH requests failed: ${h.contended.errorSamples.join(' | ')}` });
+      }
+      if (!h.verified) errors.push({ section: 'http', message: 'a group read back after the run does not hold the last description written to it' });
+      if (profileDir) say(`http: server CPU profile in ${profileDir}`);
+    } catch (error) {
+      fail('http', error);
+    }
+  }
+
+  const finishedAt = new Date();
+  const rows: Row[] = [
+    ...(results.appends ? appendRows(results.appends, targets) : []),
+    ...(results.replay ? replayRows(results.replay, targets) : []),
+    ...(results.http ? httpRows(results.http, targets) : []),
+  ];
+  const report = {
+    version: 1,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    seconds: (performance.now() - started) / 1000,
+    options: o,
+    machine: info,
+    targets: [...targets.values()],
+    results,
+    errors,
+  };
+
+  console.log(
+    `\nfleetledger bench, ${report.startedAt} (${fmt(report.seconds)} s${o.quick ? ', --quick' : ''})\n` +
+      `machine: ${info.cpus} x ${info.cpuModel}, ${fmt(info.totalMemoryGB, 1)} GB RAM, node ${info.node}, ${info.platform}` +
+      `, load at start ${info.loadAverage.map((l) => l.toFixed(2)).join(' ')}` +
+      (info.git ? `, commit ${info.git.commit}${info.git.dirty ? ' + local changes' : ''}` : '') +
+      `\n\n${table(rows)}\n`,
+  );
+  const passed = [...targets.values()].filter((t) => t.pass).length;
+  console.log(`targets: ${passed} of ${targets.size} met${errors.length ? `; ${errors.length} error(s)` : ''}`);
+  for (const e of errors) console.log(`error in ${e.section}: ${e.message.split('\n')[0]}`);
+
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const json = `${JSON.stringify(report, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`;
+  const file = `${RESULTS_DIR}${stamp(startedAt)}.json`;
+  writeFileSync(file, json);
+  writeFileSync(`${RESULTS_DIR}latest.json`, json);
+  console.log(`results: ${file} (and latest.json)`);
+  return errors.length > 0 ? 1 : 0;
+}
+
+/** An ISO timestamp usable as a file name on every platform. */
+const stamp = (d: Date) => d.toISOString().replace(/:/g, '-');
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);
