@@ -32,16 +32,18 @@ export interface SqliteEventStoreOptions {
   maxGroupSize?: number;
 }
 
-interface Row {
-  position: number;
-  stream_id: string;
-  revision: number;
-  event_id: string;
-  type: string;
-  data: string;
-  metadata: string;
-  created: number;
-}
+/** A row as read: an array in the order of COLUMNS (better-sqlite3's raw mode builds no object per row). */
+type Row = [
+  position: number,
+  streamId: string,
+  revision: number,
+  eventId: string,
+  type: string,
+  data: string,
+  metadata: string,
+  created: number,
+];
+const COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata, created';
 
 interface PendingAppend {
   streamId: string;
@@ -66,14 +68,14 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream_id, revisio
 `;
 
 const toRecorded = (r: Row): RecordedEvent => ({
-  streamId: r.stream_id,
-  id: r.event_id,
-  type: r.type,
-  revision: BigInt(r.revision),
-  position: BigInt(r.position),
-  data: JSON.parse(r.data),
-  metadata: JSON.parse(r.metadata),
-  created: new Date(r.created),
+  streamId: r[1],
+  id: r[3],
+  type: r[4],
+  revision: BigInt(r[2]),
+  position: BigInt(r[0]),
+  data: JSON.parse(r[5]),
+  metadata: JSON.parse(r[6]),
+  created: new Date(r[7]),
 });
 
 export function sqliteEventStore(options: SqliteEventStoreOptions): EventStore {
@@ -97,18 +99,28 @@ export function sqliteEventStore(options: SqliteEventStoreOptions): EventStore {
     insert: db.prepare(
       'INSERT INTO events (stream_id, revision, event_id, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
-    streamForwards: db.prepare<[string, number, number], Row>(
-      'SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?',
-    ),
-    streamBackwards: db.prepare<[string, number, number], Row>(
-      'SELECT * FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?',
-    ),
-    allForwards: db.prepare<[number, number], Row>(
-      'SELECT * FROM events WHERE position > ? ORDER BY position ASC LIMIT ?',
-    ),
-    allBackwards: db.prepare<[number, number], Row>(
-      'SELECT * FROM events WHERE position < ? ORDER BY position DESC LIMIT ?',
-    ),
+    // Reads without a maximum use statements without LIMIT: a LIMIT bound as a parameter made each execution
+    // cost ~12 µs more (measured: 15 µs against 2.5 µs for an empty tail), paid by every command's readStream.
+    streamForwards: db.prepare<[string, number], Row>(
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC`,
+    ).raw(),
+    streamForwardsLimit: db.prepare<[string, number, number], Row>(
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
+    ).raw(),
+    streamBackwards: db.prepare<[string, number], Row>(
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC`,
+    ).raw(),
+    streamBackwardsLimit: db.prepare<[string, number, number], Row>(
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
+    ).raw(),
+    allForwards: db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position ASC`).raw(),
+    allForwardsLimit: db.prepare<[number, number], Row>(
+      `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position ASC LIMIT ?`,
+    ).raw(),
+    allBackwards: db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM events WHERE position < ? ORDER BY position DESC`).raw(),
+    allBackwardsLimit: db.prepare<[number, number], Row>(
+      `SELECT ${COLUMNS} FROM events WHERE position < ? ORDER BY position DESC LIMIT ?`,
+    ).raw(),
     head: db.prepare<[], { p: number | null }>('SELECT MAX(position) AS p FROM events'),
   };
 
@@ -217,25 +229,42 @@ export function sqliteEventStore(options: SqliteEventStoreOptions): EventStore {
   }
 
   async function readStream(streamId: string, o: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
-    const max = o.maxCount ?? Number.MAX_SAFE_INTEGER;
-    const rows =
-      (o.direction ?? 'forwards') === 'forwards'
-        ? q.streamForwards.all(streamId, Number(o.fromRevision ?? 0n), max)
-        : q.streamBackwards.all(streamId, o.fromRevision === undefined ? Number.MAX_SAFE_INTEGER : Number(o.fromRevision), max);
+    const max = o.maxCount;
+    let rows: Row[];
+    if ((o.direction ?? 'forwards') === 'forwards') {
+      const from = Number(o.fromRevision ?? 0n);
+      rows = max === undefined ? q.streamForwards.all(streamId, from) : q.streamForwardsLimit.all(streamId, from, max);
+    } else {
+      const from = o.fromRevision === undefined ? Number.MAX_SAFE_INTEGER : Number(o.fromRevision);
+      rows = max === undefined ? q.streamBackwards.all(streamId, from) : q.streamBackwardsLimit.all(streamId, from, max);
+    }
     return rows.map(toRecorded);
   }
 
   async function readAll(o: ReadAllOptions = {}): Promise<RecordedEvent[]> {
-    const max = o.maxCount ?? Number.MAX_SAFE_INTEGER;
-    const rows =
-      (o.direction ?? 'forwards') === 'forwards'
-        ? q.allForwards.all(Number(o.after ?? 0n), max)
-        : q.allBackwards.all(o.before === undefined ? Number.MAX_SAFE_INTEGER : Number(o.before), max);
+    const max = o.maxCount;
+    let rows: Row[];
+    if ((o.direction ?? 'forwards') === 'forwards') {
+      const after = Number(o.after ?? 0n);
+      rows = max === undefined ? q.allForwards.all(after) : q.allForwardsLimit.all(after, max);
+    } else {
+      const before = o.before === undefined ? Number.MAX_SAFE_INTEGER : Number(o.before);
+      rows = max === undefined ? q.allBackwards.all(before) : q.allBackwardsLimit.all(before, max);
+    }
     return rows.map(toRecorded);
   }
 
   function subscribeToAll(o: SubscribeOptions): Subscription {
     const maxBatch = o.maxBatch ?? 1000;
+    // Polled after every commit: its LIMIT is written into the statement rather than bound (see the reads above).
+    let chunkQuery: Database.Statement<[number], Row> | undefined;
+    const nextChunk = (after: number): Row[] => {
+      if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) return q.allForwardsLimit.all(after, maxBatch);
+      chunkQuery ??= db
+        .prepare<[number], Row>(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position ASC LIMIT ${maxBatch}`)
+        .raw();
+      return chunkQuery.all(after);
+    };
     let position = o.from === 'start' ? 0 : Number(o.from);
     let stopped = false;
     let wake: (() => void) | undefined;
@@ -250,9 +279,9 @@ export function sqliteEventStore(options: SqliteEventStoreOptions): EventStore {
     async function* chunks(): AsyncGenerator<RecordedEvent[]> {
       try {
         while (!stopped && !closed) {
-          const rows = q.allForwards.all(position, maxBatch);
+          const rows = nextChunk(position);
           if (rows.length > 0) {
-            position = rows[rows.length - 1]!.position;
+            position = rows[rows.length - 1]![0];
             yield rows.map(toRecorded);
             continue;
           }

@@ -71,12 +71,21 @@ export function memoryReadStore(): ReadStore {
   };
 }
 
-/** Freezes every object reachable from value, even below a part the caller had already frozen itself. */
-function deepFreeze<T>(value: T, seen = new WeakSet<object>()): T {
-  if (value && typeof value === 'object' && !seen.has(value)) {
-    seen.add(value);
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v, seen);
+/**
+ * Freezes every object reachable from value, even below a part the caller had already frozen itself.
+ * Every write of a replay comes through here, so it allocates nothing for a flat document (most read-model
+ * documents): for-in instead of Object.values, and the set that guards against cycles only once a nested object shows up.
+ */
+function deepFreeze<T>(value: T, seen?: Set<object>): T {
+  if (value === null || typeof value !== 'object') return value;
+  Object.freeze(value);
+  for (const key in value) {
+    const v: unknown = value[key];
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(value, key)) continue;
+    if (!seen) seen = new Set([value]);
+    if (seen.has(v)) continue;
+    seen.add(v);
+    deepFreeze(v, seen);
   }
   return value;
 }

@@ -91,8 +91,10 @@ export function subcloudGroupCommands(deps: SubcloudGroupCommandDeps) {
   /** `input` has passed requireBody and `id` names an existing group (dcmanager checks in that order). */
   async function update(id: number, input: GroupInput, ctx: CommandContext, ifMatch?: bigint): Promise<GroupWriteResult> {
     const changes = validateGroupChanges(input, { id });
-    const current = await loadGroup(id);
-    const oldName = current.state.status === 'active' ? current.state.name : undefined;
+    // The current name matters only to a change of name. Folding the whole stream here on every update made each
+    // update cost more the more updates the group had had (the handler below reads from its cached state).
+    const current = changes.name !== undefined ? await loadGroup(id) : undefined;
+    const oldName = current?.state.status === 'active' ? current.state.name : undefined;
     const renaming = changes.name !== undefined && oldName !== undefined && changes.name !== oldName;
     let reservedAt: bigint | undefined;
     if (renaming) {

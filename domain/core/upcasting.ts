@@ -22,8 +22,11 @@ export function upcasterRegistry(upcasters: Upcaster[]): UpcasterRegistry {
     const next = u.from + 1;
     current.set(u.type, Math.max(current.get(u.type) ?? 1, next));
   }
+  const upcastTypes = new Set(upcasters.map((u) => u.type));
   return {
     upcast(type, schemaVersion, data) {
+      // Most types never changed shape: no lookup keys to build for them (replays upcast every event).
+      if (!upcastTypes.has(type)) return { type, data };
       let event: DomainEvent = { type, data };
       let version = schemaVersion;
       for (let u = byKey.get(`${type}@${version}`); u; u = byKey.get(`${event.type}@${version}`)) {

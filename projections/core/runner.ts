@@ -16,6 +16,15 @@ import type { AnyProjection, ProjectedEvent } from './projection.js';
 /** Stored on every projected document: the position of the last event applied to it (idempotence guard). */
 export const POSITION_FIELD = '_position';
 
+/**
+ * A copy of `doc` with `extra` set. Object.assign onto a fresh literal, because V8 runs a spread followed by more keys
+ * several times slower (it was the runner's largest own cost in a replay, which writes one document per event); a
+ * spread only for a document with an own "__proto__" key, which Object.assign would turn into a prototype.
+ */
+function withFields(doc: Doc, extra: Doc): Doc {
+  return Object.hasOwn(doc, '__proto__') ? { ...doc, ...extra } : Object.assign({}, doc, extra);
+}
+
 export interface RunnerOptions {
   eventStore: EventStore;
   readStore: ReadStore;
@@ -42,7 +51,8 @@ export function projectionRunner(o: RunnerOptions) {
 
   const upcast = (r: RecordedEvent): ProjectedEvent => {
     const e = o.upcasters.upcast(r.type, r.metadata.schemaVersion, r.data);
-    return { ...r, type: e.type, data: e.data };
+    // An event already in its newest shape is projected as recorded, without a copy.
+    return e.type === r.type && e.data === r.data ? r : { ...r, type: e.type, data: e.data };
   };
 
   /** Applies one chunk (in position order) to every projection that has not yet seen it. */
@@ -88,11 +98,8 @@ export function projectionRunner(o: RunnerOptions) {
         if (doc === null) {
           if (stored.has(id)) ops.push({ kind: 'delete', collection: p.collection, id });
         } else {
-          ops.push({
-            kind: 'upsert',
-            collection: p.collection,
-            doc: { ...doc, _id: id, [POSITION_FIELD]: positionToString(applied.get(id)!) },
-          });
+          const extra = { _id: id, [POSITION_FIELD]: positionToString(applied.get(id)!) };
+          ops.push({ kind: 'upsert', collection: p.collection, doc: withFields(doc, extra) });
         }
       }
     }
