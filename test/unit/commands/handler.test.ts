@@ -76,6 +76,33 @@ describe('command handler', () => {
     expect(r.state.total).toBe(10);
   });
 
+  it('after a lost race, the retry reads only the events after its cached fold', async () => {
+    const reads: (bigint | undefined)[] = [];
+    let interfered = false;
+    const watched: EventStore = {
+      ...store,
+      async readStream(id, o) {
+        reads.push(o?.fromRevision);
+        return store.readStream(id, o);
+      },
+      async appendToStream(id, events, opts) {
+        if (!interfered && opts?.expectedRevision === 4n) {
+          interfered = true;
+          await store.appendToStream(id, [{ ...events[0]!, id: crypto.randomUUID() }], { expectedRevision: 'any' });
+        }
+        return store.appendToStream(id, events, opts);
+      },
+    };
+    const handle = commandHandler({ store: watched, upcasters, cache: lruStateCache() });
+    const inc = () => handle({ streamId: 'counter-9', decider: counter, command: { type: 'Increment', by: 1, max: 100 }, context: ctx() });
+    for (let i = 0; i < 5; i++) await inc();
+    reads.length = 0;
+    const r = await inc();
+    // first attempt reads after revision 4; the retry after the competitor's event 5, never from 0
+    expect(reads).toEqual([5n, 5n]);
+    expect(r).toMatchObject({ revision: 6n, state: { total: 7 } });
+  });
+
   it('answers 409 after a bounded number of lost races', async () => {
     let appends = 0;
     const alwaysLosing: EventStore = {
