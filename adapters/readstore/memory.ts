@@ -50,8 +50,11 @@ export function memoryReadStore(): ReadStore {
       return matching(collection, filter).length;
     },
     async bulkWrite(ops: WriteOp[], checkpoint?: Checkpoint) {
+      // A batch writes to one collection (a projection's): look it up once per run of ops, not once per op.
+      let name: string | undefined;
+      let c = undefined as unknown as Map<string, Doc>;
       for (const op of ops) {
-        const c = coll(op.collection);
+        if (op.collection !== name) c = coll((name = op.collection));
         if (op.kind === 'delete') c.delete(op.id);
         else if (op.kind === 'upsert' || c.has(op.doc._id)) c.set(op.doc._id, deepFreeze(op.doc));
       }

@@ -1,5 +1,5 @@
 // A read model: which documents an event touches and a pure function that computes each one.
-import type { EventMetadata, RecordedEvent } from '../../adapters/eventstore/port.js';
+import { positionToString, type EventMetadata, type RecordedEvent } from '../../adapters/eventstore/port.js';
 import type { Doc, IndexSpec } from '../../adapters/readstore/port.js';
 
 /** A recorded event in its newest schema (upcast), as projections see it. */
@@ -31,3 +31,22 @@ export type AnyProjection = Projection<Doc>;
 export const asAny = <D extends Doc>(p: Projection<D>): AnyProjection => p as unknown as AnyProjection;
 
 export type { RecordedEvent };
+
+/** Stored on every projected document: the position of the last event applied to it (idempotence guard). */
+export const POSITION_FIELD = '_position';
+
+let lastPosition = -1n;
+let lastText = '';
+
+/**
+ * An event position as stored (positionToString), the same string for consecutive calls with one position: the runner
+ * asks for the position of each event it has just projected, so a document that records its event's position
+ * (the audit log's `position`) shares that string with the runner's _position instead of holding a second copy.
+ */
+export function positionText(position: bigint): string {
+  if (position !== lastPosition) {
+    lastText = positionToString(position);
+    lastPosition = position;
+  }
+  return lastText;
+}

@@ -11,18 +11,22 @@ import {
 } from '../../adapters/eventstore/port.js';
 import type { Doc, ReadStore, WriteOp } from '../../adapters/readstore/port.js';
 import type { UpcasterRegistry } from '../../domain/core/upcasting.js';
-import type { AnyProjection, ProjectedEvent } from './projection.js';
+import { POSITION_FIELD, positionText, type AnyProjection, type ProjectedEvent } from './projection.js';
 
-/** Stored on every projected document: the position of the last event applied to it (idempotence guard). */
-export const POSITION_FIELD = '_position';
+export { POSITION_FIELD };
 
 /**
- * A copy of `doc` with `extra` set. Object.assign onto a fresh literal, because V8 runs a spread followed by more keys
- * several times slower (it was the runner's largest own cost in a replay, which writes one document per event); a
- * spread only for a document with an own "__proto__" key, which Object.assign would turn into a prototype.
+ * A copy of `doc` with its _id and _position set. Object.assign onto a fresh literal, because V8 runs a spread
+ * followed by more keys several times slower (it was the runner's largest own cost in a replay, which writes one
+ * document per event); a spread only for a document with an own "__proto__" key, which Object.assign would turn
+ * into a prototype.
  */
-function withFields(doc: Doc, extra: Doc): Doc {
-  return Object.hasOwn(doc, '__proto__') ? { ...doc, ...extra } : Object.assign({}, doc, extra);
+function withPosition(doc: Doc, id: string, position: string): Doc {
+  if (Object.hasOwn(doc, '__proto__')) return { ...doc, _id: id, [POSITION_FIELD]: position };
+  const copy: Doc = Object.assign({}, doc);
+  copy._id = id;
+  copy[POSITION_FIELD] = position;
+  return copy;
 }
 
 export interface RunnerOptions {
@@ -70,36 +74,46 @@ export function projectionRunner(o: RunnerOptions) {
   }
 
   async function applyToProjection(p: AnyProjection, events: ProjectedEvent[], from: bigint, last: bigint) {
-    const touched: { event: ProjectedEvent; ids: string[] }[] = [];
-    const allIds = new Set<string>();
-    for (const event of events) {
-      if (event.position <= from) continue;
-      const ids = p.documentIds(event);
-      if (ids.length === 0) continue;
-      touched.push({ event, ids });
-      for (const id of ids) allIds.add(id);
+    // The ids each event touches (null: none, or applied before), and every id once, to load them in one call.
+    const touched: (string[] | null)[] = new Array<string[] | null>(events.length);
+    const wanted = new Set<string>();
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      const ids = event.position <= from ? null : p.documentIds(event);
+      touched[i] = ids !== null && ids.length > 0 ? ids : null;
+      if (ids !== null) for (const id of ids) wanted.add(id);
     }
     const ops: WriteOp[] = [];
-    if (touched.length > 0) {
-      const stored = await o.readStore.getMany<Doc>(p.collection, [...allIds]);
+    if (wanted.size > 0) {
+      const stored = await o.readStore.getMany<Doc>(p.collection, [...wanted]);
+      /** Per id: the document after this chunk's events so far (null: deleted), and its last event's position. */
       const docs = new Map<string, Doc | null>();
-      const applied = new Map<string, bigint>();
-      for (const { event, ids } of touched) {
+      const applied = new Map<string, string>();
+      for (let i = 0; i < events.length; i++) {
+        const ids = touched[i];
+        if (!ids) continue;
+        const event = events[i]!;
         for (const id of ids) {
-          const before = docs.has(id) ? docs.get(id) : stored.get(id);
-          const guard = stored.get(id)?.[POSITION_FIELD];
-          // A document written by a batch whose checkpoint was lost already holds this event.
-          if (!docs.has(id) && typeof guard === 'string' && positionFromString(guard) >= event.position) continue;
+          let before = docs.get(id);
+          if (before === undefined && !docs.has(id)) {
+            before = stored.get(id);
+            const guard = before?.[POSITION_FIELD];
+            // A document written by a batch whose checkpoint was lost already holds this event.
+            if (typeof guard === 'string' && positionFromString(guard) >= event.position) continue;
+          }
           docs.set(id, p.evolve(before ?? undefined, event, id));
-          applied.set(id, event.position);
+          // Right after evolve: the same string as a position the projection stored from this event (positionText).
+          applied.set(id, positionText(event.position));
         }
       }
       for (const [id, doc] of docs) {
         if (doc === null) {
           if (stored.has(id)) ops.push({ kind: 'delete', collection: p.collection, id });
         } else {
-          const extra = { _id: id, [POSITION_FIELD]: positionToString(applied.get(id)!) };
-          ops.push({ kind: 'upsert', collection: p.collection, doc: withFields(doc, extra) });
+          const position = applied.get(id)!;
+          // A projection may return its document with both fields already set (the audit log's, one per event): no copy.
+          const ready = doc._id === id && doc[POSITION_FIELD] === position;
+          ops.push({ kind: 'upsert', collection: p.collection, doc: ready ? doc : withPosition(doc, id, position) });
         }
       }
     }
