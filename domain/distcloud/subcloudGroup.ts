@@ -172,14 +172,23 @@ export function decide(command: SubcloudGroupCommand, state: SubcloudGroupState)
 // ---- evolve ----
 export function evolve(state: SubcloudGroupState, event: SubcloudGroupEvent): SubcloudGroupState {
   switch (event.type) {
+    // Field by field rather than splitting `at` off with an object rest (`{ at, ...fields }`), which V8 runs several
+    // times slower: a replay evolves every group event it reads.
     case 'SubcloudGroupAdded': {
-      const { at, ...group } = event.data;
-      return { status: 'active', ...group, createdAt: at, updatedAt: null };
+      const { id, name, description, updateApplyType, maxParallelSubclouds, at } = event.data;
+      return { status: 'active', id, name, description, updateApplyType, maxParallelSubclouds, createdAt: at, updatedAt: null };
     }
     case 'SubcloudGroupUpdated': {
       if (state.status === 'absent') return state;
-      const { at, ...changes } = event.data;
-      return { ...state, ...changes, updatedAt: at };
+      const changes = event.data;
+      return {
+        ...state,
+        name: changes.name ?? state.name,
+        description: changes.description ?? state.description,
+        updateApplyType: changes.updateApplyType ?? state.updateApplyType,
+        maxParallelSubclouds: changes.maxParallelSubclouds ?? state.maxParallelSubclouds,
+        updatedAt: changes.at,
+      };
     }
     case 'SubcloudGroupDeleted':
       return state.status === 'absent' ? state : { ...state, status: 'deleted', updatedAt: event.data.at };
