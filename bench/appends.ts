@@ -14,6 +14,11 @@ export interface AppendRun {
   /** Group commits observed (appends answered in one turn of the event loop), and appends per commit. */
   commits: number;
   meanGroupSize: number;
+  /**
+   * Process CPU time (user + system) per append over the timed loop. On a shared machine wall-clock rates are noisy;
+   * this figure is what a change to the append path moves.
+   */
+  cpuMicrosPerAppend: number;
 }
 
 export interface AppendResults {
@@ -60,6 +65,8 @@ async function run(writers: number, durationSeconds: number): Promise<AppendRun>
     setImmediate(() => (marked = false));
   };
   let seq = 0;
+  let cpuUsed: NodeJS.CpuUsage | undefined;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const until = started + durationSeconds * 1000;
   try {
@@ -76,6 +83,7 @@ async function run(writers: number, durationSeconds: number): Promise<AppendRun>
       }),
     );
   } finally {
+    cpuUsed = process.cpuUsage(cpu);
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -87,6 +95,7 @@ async function run(writers: number, durationSeconds: number): Promise<AppendRun>
     appendsPerSecond: appends / elapsed,
     commits,
     meanGroupSize: commits === 0 ? 0 : appends / commits,
+    cpuMicrosPerAppend: appends === 0 || !cpuUsed ? 0 : (cpuUsed.user + cpuUsed.system) / appends,
   };
 }
 

@@ -90,9 +90,9 @@ export function sqliteEventStore(options: SqliteEventStoreOptions): EventStore {
   db.exec(SCHEMA);
 
   const q = {
-    lastRevision: db.prepare<[string], { revision: number }>(
-      'SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
-    ),
+    lastRevision: db
+      .prepare<[string], number>('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1')
+      .pluck(),
     byEventId: db.prepare<[string], { stream_id: string; revision: number; position: number }>(
       'SELECT stream_id, revision, position FROM events WHERE event_id = ?',
     ),
@@ -131,12 +131,47 @@ export function sqliteEventStore(options: SqliteEventStoreOptions): EventStore {
   let flushing: Promise<void> = Promise.resolve();
   let closed = false;
 
-  /** Decides and writes one append inside the group's transaction; throws to refuse it. */
-  const appendOne = db.transaction((p: PendingAppend): AppendResult => {
-    const repeat = idempotentRepeat(p);
-    if (repeat) return repeat;
-    const last = q.lastRevision.get(p.streamId)?.revision;
-    checkExpected(p.streamId, p.expected, last);
+  // Savepoints for appends of more than one event; better-sqlite3's nested transaction would prepare the same.
+  const savepoint = db.prepare('SAVEPOINT append');
+  const release = db.prepare('RELEASE append');
+  const rollbackTo = db.prepare('ROLLBACK TO append');
+
+  /**
+   * Decides and writes one append inside the group's transaction; throws to refuse it, leaving nothing of it written.
+   * The checks are ordered as before: an append whose ids are already recorded is a repeat or an id conflict, whatever
+   * its expected revision. Rather than looking every id up first, the insert is tried and the UNIQUE index on event_id
+   * catches a recorded id; only then (or when the expected revision does not hold) are the ids looked up.
+   */
+  function appendOne(p: PendingAppend): AppendResult {
+    const last = q.lastRevision.get(p.streamId);
+    if (!expectedHolds(p.expected, last)) {
+      const repeat = idempotentRepeat(p);
+      if (repeat) return repeat;
+      throw new WrongExpectedVersionError(p.streamId, p.expected, last === undefined ? 'no_stream' : BigInt(last));
+    }
+    // One INSERT is atomic by itself: a failed statement leaves the transaction as it was, so needs no savepoint.
+    if (p.events.length === 1) {
+      try {
+        return insertEvents(p, last);
+      } catch (error) {
+        return afterFailedInsert(p, error);
+      }
+    }
+    savepoint.run();
+    try {
+      const result = insertEvents(p, last);
+      release.run();
+      return result;
+    } catch (error) {
+      if (db.inTransaction) {
+        rollbackTo.run();
+        release.run();
+      }
+      return afterFailedInsert(p, error);
+    }
+  }
+
+  function insertEvents(p: PendingAppend, last: number | undefined): AppendResult {
     let revision = last ?? -1;
     let position = 0;
     const created = clock.now().getTime();
@@ -154,7 +189,16 @@ export function sqliteEventStore(options: SqliteEventStoreOptions): EventStore {
       position = Number(info.lastInsertRowid);
     }
     return { nextExpectedRevision: BigInt(revision), position: BigInt(position) };
-  });
+  }
+
+  /** A recorded event id makes the append a repeat or an id conflict; any other failure is the append's own. */
+  function afterFailedInsert(p: PendingAppend, error: unknown): AppendResult {
+    if (db.inTransaction && isEventIdClash(error)) {
+      const repeat = idempotentRepeat(p);
+      if (repeat) return repeat;
+    }
+    throw error;
+  }
 
   /** An append whose event ids are all already recorded, in order, on the same stream is answered as it was. */
   function idempotentRepeat(p: PendingAppend): AppendResult | undefined {
@@ -172,11 +216,15 @@ export function sqliteEventStore(options: SqliteEventStoreOptions): EventStore {
     return { nextExpectedRevision: BigInt(lastFound.revision), position: BigInt(lastFound.position) };
   }
 
+  type Outcome = { ok: AppendResult } | { error: unknown };
   const commitGroup = db.transaction((group: PendingAppend[]) =>
-    group.map((p): { ok: AppendResult } | { error: unknown } => {
+    group.map((p): Outcome => {
       try {
         return { ok: appendOne(p) };
       } catch (error) {
+        // A failure that ended the transaction itself (SQLite rolls back on some I/O errors) fails the whole group:
+        // nothing of it is written, and the appends after it must not run outside a transaction.
+        if (!db.inTransaction) throw error;
         return { error };
       }
     }),
@@ -186,7 +234,7 @@ export function sqliteEventStore(options: SqliteEventStoreOptions): EventStore {
     flushScheduled = false;
     const group = queue.splice(0, maxGroupSize);
     if (queue.length > 0) scheduleFlush();
-    let outcomes: ({ ok: AppendResult } | { error: unknown })[];
+    let outcomes: Outcome[];
     try {
       outcomes = commitGroup(group);
     } catch (cause) {
@@ -212,15 +260,16 @@ export function sqliteEventStore(options: SqliteEventStoreOptions): EventStore {
     flushing = new Promise((resolve) => setImmediate(() => resolve(flush())));
   }
 
-  async function appendToStream(
+  // Not async: the promise handed back is the one the group commit settles, without another wrapped around it.
+  function appendToStream(
     streamId: string,
     events: EventToAppend[],
     opts?: { expectedRevision?: ExpectedRevision },
   ): Promise<AppendResult> {
-    if (closed) throw new StoreUnavailableError('event store is closed');
-    if (events.length === 0) throw new Error('an append needs at least one event');
-    if (new Set(events.map((e) => e.id)).size !== events.length) {
-      throw new EventIdConflictError(streamId, 'duplicated within the append');
+    if (closed) return Promise.reject(new StoreUnavailableError('event store is closed'));
+    if (events.length === 0) return Promise.reject(new Error('an append needs at least one event'));
+    if (events.length > 1 && new Set(events.map((e) => e.id)).size !== events.length) {
+      return Promise.reject(new EventIdConflictError(streamId, 'duplicated within the append'));
     }
     return new Promise<AppendResult>((resolve, reject) => {
       queue.push({ streamId, events, expected: opts?.expectedRevision ?? 'any', resolve, reject });
@@ -325,12 +374,18 @@ export function sqliteEventStore(options: SqliteEventStoreOptions): EventStore {
   };
 }
 
-function checkExpected(streamId: string, expected: ExpectedRevision, last: number | undefined) {
-  const actual = last === undefined ? 'no_stream' : BigInt(last);
-  const ok =
-    expected === 'any' ||
-    (expected === 'no_stream' && last === undefined) ||
-    (expected === 'stream_exists' && last !== undefined) ||
-    (typeof expected === 'bigint' && last !== undefined && expected === BigInt(last));
-  if (!ok) throw new WrongExpectedVersionError(streamId, expected, actual);
+function expectedHolds(expected: ExpectedRevision, last: number | undefined): boolean {
+  if (expected === 'any') return true;
+  if (expected === 'no_stream') return last === undefined;
+  if (expected === 'stream_exists') return last !== undefined;
+  return last !== undefined && expected === BigInt(last);
+}
+
+/** SQLite's message names the index's column: the only UNIQUE constraint on that column is the event id's. */
+function isEventIdClash(error: unknown): boolean {
+  return (
+    error instanceof Database.SqliteError &&
+    error.code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+    error.message.includes('events.event_id')
+  );
 }
