@@ -11,6 +11,7 @@ import { ConflictError, PreconditionFailedError, UnprocessableError } from '../.
 import type { UpcasterRegistry } from '../../domain/core/upcasting.js';
 import { eventIdFor, toAppend, type CommandContext } from './context.js';
 import type { StateCache } from './stateCache.js';
+import { streamQueue } from './streamQueue.js';
 
 export interface HandlerDeps {
   store: EventStore;
@@ -84,7 +85,15 @@ export function commandHandler(deps: HandlerDeps) {
     return { state, revision, ...(repeat ? { repeat } : {}) };
   }
 
-  return async function handle<State, Command, Event extends DomainEvent>(
+  const queue = streamQueue();
+
+  return function handle<State, Command, Event extends DomainEvent>(
+    o: HandleOptions<State, Command, Event>,
+  ): Promise<HandleResult<State, Event>> {
+    return queue.run(o.streamId, () => decideAndAppend(o));
+  };
+
+  async function decideAndAppend<State, Command, Event extends DomainEvent>(
     o: HandleOptions<State, Command, Event>,
   ): Promise<HandleResult<State, Event>> {
     const step = o.step ?? 'main';
@@ -130,7 +139,7 @@ export function commandHandler(deps: HandlerDeps) {
         if (attempt >= maxAttempts) throw new ConflictError(CONCURRENCY_MESSAGE);
       }
     }
-  };
+  }
 }
 
 export type Handle = ReturnType<typeof commandHandler>;

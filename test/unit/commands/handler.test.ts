@@ -103,6 +103,19 @@ describe('command handler', () => {
     expect(r).toMatchObject({ revision: 6n, state: { total: 7 } });
   });
 
+  it('queues concurrent commands on one stream in this process instead of answering 409', async () => {
+    const handle = commandHandler({ store, upcasters, cache: lruStateCache() });
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, () =>
+        handle({ streamId: 'counter-hot', decider: counter, command: { type: 'Increment', by: 1, max: 1000 }, context: ctx() }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    const revisions = results.map((r) => (r.status === 'fulfilled' ? r.value.revision : -1n));
+    expect(revisions).toEqual(Array.from({ length: 50 }, (_, i) => BigInt(i)));
+    expect((await store.readStream('counter-hot')).length).toBe(50);
+  });
+
   it('answers 409 after a bounded number of lost races', async () => {
     let appends = 0;
     const alwaysLosing: EventStore = {
