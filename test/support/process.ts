@@ -3,7 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
+import { apiCaller, type Call, type CallResult } from './http.js';
 import { configSchema } from '../../config.js';
 
 /** The admin token every site process of the tests runs with. */
@@ -33,12 +34,7 @@ export interface ProcessExit {
   signal: NodeJS.Signals | null;
 }
 
-export interface CallResult {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json: any;
-}
+export type { CallResult };
 
 export interface SiteProcess {
   base: string;
@@ -46,7 +42,7 @@ export interface SiteProcess {
   pid: number;
   dataDir: string;
   /** One HTTP call; JSON bodies are sent as JSON, the token is sent unless headers override it. Rejects on network errors. */
-  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<CallResult>;
+  call: Call;
   /** Sends a signal (default SIGKILL) and returns at once; await `exited` for the exit. */
   kill(signal?: NodeJS.Signals): void;
   /** SIGTERM, then waits for the exit (SIGKILL after timeoutMs). Resolves with how the process ended. */
@@ -191,27 +187,7 @@ export async function startSiteProcess(o: StartSiteProcessOptions): Promise<Site
     port,
     pid: child.pid!,
     dataDir: o.dataDir,
-    async call(method, path, body, headers = {}) {
-      const res = await request(`${base}${path}`, {
-        method: method as 'GET',
-        dispatcher: agent,
-        headers: {
-          'x-auth-token': PROCESS_TEST_TOKEN,
-          accept: 'application/json',
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...headers,
-        },
-        ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-      });
-      const text = await res.body.text();
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: res.statusCode, headers: res.headers, text, json: json as any };
-    },
+    call: apiCaller(base, agent, PROCESS_TEST_TOKEN),
     kill(signal = 'SIGKILL') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },

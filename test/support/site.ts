@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
+import { apiCaller } from './http.js';
 import { parseConfig } from '../../config.js';
 import { manualClock } from '../../domain/core/clock.js';
 import { createSite, type SiteOptions } from '../../site.js';
@@ -24,27 +25,7 @@ export async function startTestSite(overrides: Partial<SiteOptions> & { env?: Re
     dataDir,
     base,
     /** One HTTP call; JSON bodies are sent as JSON, the token is sent unless headers override it. */
-    async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-      const res = await request(`${base}${path}`, {
-        method: method as 'GET',
-        dispatcher: agent,
-        headers: {
-          'x-auth-token': TEST_TOKEN,
-          accept: 'application/json',
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...headers,
-        },
-        ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-      });
-      const text = await res.body.text();
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: res.statusCode, headers: res.headers, text, json: json as any };
-    },
+    call: apiCaller(base, agent, TEST_TOKEN),
     async stop() {
       await agent.close();
       await site.stop();
