@@ -10,6 +10,7 @@ import {
   validateGroupChanges,
   validateNewGroup,
   type GroupInput,
+  type SubcloudGroupCommand,
   type SubcloudGroupState,
 } from '../../domain/distcloud/subcloudGroup.js';
 import { COLLECTIONS } from '../../domain/distcloud/collections.js';
@@ -21,8 +22,6 @@ import type { Uniqueness } from '../core/uniqueness.js';
 export const GROUP_NAME_SCOPE = 'subcloudGroupName';
 export const GROUP_ID_SCOPE = 'subcloudGroup';
 export const DUPLICATE_GROUP_NAME = 'A subcloud group with this name already exists';
-
-
 
 export interface GroupWriteResult {
   state: SubcloudGroupState;
@@ -51,16 +50,21 @@ export function subcloudGroupCommands(deps: SubcloudGroupCommandDeps) {
     return state.status === 'active' && state.name === name;
   };
 
+  /** Runs one command of the subcloud group decider on the group's stream. */
+  const decideGroup = (id: number, command: SubcloudGroupCommand, context: CommandContext, ifMatch?: bigint) =>
+    handle({
+      streamId: subcloudGroupStream(id),
+      decider: subcloudGroupDecider,
+      command,
+      context,
+      ...(ifMatch !== undefined ? { ifMatch } : {}),
+    });
+
   const latest = (...positions: (bigint | undefined)[]) =>
     positions.reduce<bigint | undefined>((a, b) => (b === undefined ? a : a === undefined || b > a ? b : a), undefined);
 
   async function seedDefault(ctx: CommandContext): Promise<GroupWriteResult> {
-    const r = await handle({
-      streamId: subcloudGroupStream(DEFAULT_GROUP.id),
-      decider: subcloudGroupDecider,
-      command: { type: 'SeedDefaultSubcloudGroup', at: ctx.now.toISOString() },
-      context: ctx,
-    });
+    const r = await decideGroup(DEFAULT_GROUP.id, { type: 'SeedDefaultSubcloudGroup', at: ctx.now.toISOString() }, ctx);
     return { state: r.state, revision: r.revision, position: r.position };
   }
 
@@ -79,12 +83,7 @@ export function subcloudGroupCommands(deps: SubcloudGroupCommandDeps) {
       stillHeld: groupUsesName(fields.name),
     });
     if (!reservation.reserved) throw new ValidationError(DUPLICATE_GROUP_NAME, 'name');
-    const r = await handle({
-      streamId: subcloudGroupStream(id),
-      decider: subcloudGroupDecider,
-      command: { type: 'AddSubcloudGroup', id, fields, at: ctx.now.toISOString() },
-      context: ctx,
-    });
+    const r = await decideGroup(id, { type: 'AddSubcloudGroup', id, fields, at: ctx.now.toISOString() }, ctx);
     return { state: r.state, revision: r.revision, position: latest(reservation.position, r.position) };
   }
 
@@ -109,13 +108,7 @@ export function subcloudGroupCommands(deps: SubcloudGroupCommandDeps) {
       reservedAt = reservation.position;
     }
     try {
-      const r = await handle({
-        streamId: subcloudGroupStream(id),
-        decider: subcloudGroupDecider,
-        command: { type: 'UpdateSubcloudGroup', changes, at: ctx.now.toISOString() },
-        context: ctx,
-        ...(ifMatch !== undefined ? { ifMatch } : {}),
-      });
+      const r = await decideGroup(id, { type: 'UpdateSubcloudGroup', changes, at: ctx.now.toISOString() }, ctx, ifMatch);
       // The group now answers to its new name; the old one is free.
       const released =
         renaming && r.state.status === 'active' && r.state.name === changes.name
@@ -130,13 +123,7 @@ export function subcloudGroupCommands(deps: SubcloudGroupCommandDeps) {
 
   async function remove(id: number, ctx: CommandContext, ifMatch?: bigint): Promise<GroupWriteResult> {
     const memberCount = await readStore.count(COLLECTIONS.subclouds, { group_id: id });
-    const r = await handle({
-      streamId: subcloudGroupStream(id),
-      decider: subcloudGroupDecider,
-      command: { type: 'DeleteSubcloudGroup', memberCount, at: ctx.now.toISOString() },
-      context: ctx,
-      ...(ifMatch !== undefined ? { ifMatch } : {}),
-    });
+    const r = await decideGroup(id, { type: 'DeleteSubcloudGroup', memberCount, at: ctx.now.toISOString() }, ctx, ifMatch);
     const released =
       r.state.status === 'deleted' ? await uniqueness.release(GROUP_NAME_SCOPE, r.state.name, String(id), ctx) : undefined;
     return { state: r.state, revision: r.revision, position: latest(r.position, released) };
