@@ -7,12 +7,12 @@ import type { EventStore } from '../../adapters/eventstore/port.js';
 import type { ReadStore } from '../../adapters/readstore/port.js';
 import { UPCASTERS } from '../../domain/aggregates.js';
 import { systemClock } from '../../domain/core/clock.js';
-import { DomainError } from '../../domain/core/errors.js';
 import { upcasterRegistry, type UpcasterRegistry } from '../../domain/core/upcasting.js';
 import { projectionRunner } from '../../projections/core/runner.js';
 import { openEventStore, openReadStore, PROJECTIONS, sqliteEventStoreFile } from '../../site.js';
 import { presentEvent } from '../history/router.js';
 import { aggregateStateAt, requireAggregateKind } from '../history/state.js';
+import { readHistoryStream } from '../history/streams.js';
 import { parseCli, usage, type CliCommand } from './args.js';
 import { formatEventTable, formatRebuildSummary, progressFraction, progressReporter, type ProgressSink } from './format.js';
 
@@ -73,7 +73,6 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return command satisfies never;
     }
   } catch (error) {
-    if (error instanceof CliFailure || error instanceof DomainError) return fail(error.message);
     return fail(error instanceof Error ? error.message : String(error));
   } finally {
     await eventStore?.close();
@@ -90,13 +89,11 @@ function openExistingEventStore(config: Config): EventStore {
 }
 
 async function history(d: Deps, c: Extract<CliCommand, { kind: 'history' }>): Promise<number> {
-  const events = await d.eventStore.readStream(c.stream, {
+  const events = await readHistoryStream(d.eventStore, c.stream, {
     direction: c.direction,
     ...(c.fromRevision !== undefined ? { fromRevision: c.fromRevision } : {}),
     ...(c.limit !== undefined ? { maxCount: c.limit } : {}),
   });
-  // As GET /history/streams/{stream}: a stream without events is unknown; a page past its end is just empty.
-  if (events.length === 0 && c.fromRevision === undefined) throw new CliFailure(`Stream ${c.stream} not found`);
   if (c.json) {
     for (const e of events) d.io.stdout.write(JSON.stringify(presentEvent(e)) + '\n');
   } else {

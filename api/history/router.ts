@@ -1,12 +1,12 @@
 // History: raw streams with metadata, any aggregate's state at a revision or moment, and the audit log.
 import { Router } from 'express';
 import { z } from 'zod';
-import type { EventStore, RecordedEvent } from '../../adapters/eventstore/port.js';
+import { positionToString, type EventStore, type RecordedEvent } from '../../adapters/eventstore/port.js';
 import type { ReadStore, Filter } from '../../adapters/readstore/port.js';
-import { NotFoundError } from '../../domain/core/errors.js';
 import type { UpcasterRegistry } from '../../domain/core/upcasting.js';
 import { AUDIT_COLLECTION, type AuditEntry } from '../../projections/history/auditLog.js';
 import { parseWith } from '../http/validation.js';
+import { readHistoryStream } from './streams.js';
 import { aggregateStateAt, requireAggregateKind } from './state.js';
 
 const pageSize = z.coerce.number().int().min(1).max(1000).default(100);
@@ -62,12 +62,11 @@ export function historyRouter(d: HistoryDeps): Router {
 
   router.get('/streams/:stream', async (req, res) => {
     const q = parseWith(streamQuery, req.query, 'query');
-    const events = await d.eventStore.readStream(req.params.stream, {
+    const events = await readHistoryStream(d.eventStore, req.params.stream, {
       direction: q.direction,
       ...(q.fromRevision !== undefined ? { fromRevision: BigInt(q.fromRevision) } : {}),
       maxCount: q.limit + 1,
     });
-    if (events.length === 0 && q.fromRevision === undefined) throw new NotFoundError(`Stream ${req.params.stream} not found`);
     const page = events.slice(0, q.limit);
     const more = events[q.limit];
     res.json({
@@ -92,7 +91,7 @@ export function historyRouter(d: HistoryDeps): Router {
         ...(q.to ? { $lte: new Date(q.to).toISOString() } : {}),
       };
     }
-    if (q.before) filter.position = { $lt: q.before.padStart(20, '0') };
+    if (q.before) filter.position = { $lt: positionToString(BigInt(q.before)) };
     const entries = await d.readStore.find<AuditEntry>(AUDIT_COLLECTION, filter, {
       sort: { position: -1 },
       limit: q.limit + 1,
