@@ -4,8 +4,6 @@
 
 export interface StreamQueue {
   run<T>(streamId: string, work: () => Promise<T>): Promise<T>;
-  /** Streams with work queued or running (for tests and diagnostics). */
-  size(): number;
 }
 
 export function streamQueue(): StreamQueue {
@@ -24,6 +22,5 @@ export function streamQueue(): StreamQueue {
       });
       return result;
     },
-    size: () => tails.size,
   };
 }
