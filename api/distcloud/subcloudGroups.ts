@@ -24,23 +24,6 @@ const groupBody = z
   .partial()
   .optional();
 
-const GROUP_BODY_KEYS = ['name', 'description', 'update_apply_type', 'max_parallel_subclouds'] as const;
-const GROUP_BODY_KEY_SET: ReadonlySet<string> = new Set(GROUP_BODY_KEYS);
-
-/**
- * The common case without zod: a plain JSON object holding only known fields gives what groupBody gives (the known
- * fields, in the schema's order). Anything else (absent, not a plain object, unknown keys) returns undefined and goes
- * through groupBody, which also words the errors.
- */
-function plainGroupBody(value: unknown): GroupInput | undefined {
-  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return undefined;
-  for (const key in value) if (!GROUP_BODY_KEY_SET.has(key) || !Object.hasOwn(value, key)) return undefined;
-  const v = value as Record<string, unknown>;
-  const out: GroupInput = {};
-  for (const key of GROUP_BODY_KEYS) if (Object.hasOwn(v, key)) out[key] = v[key];
-  return out;
-}
-
 export interface SubcloudGroupRoutesDeps {
   commands: SubcloudGroupCommands;
   readStore: ReadStore;
@@ -61,7 +44,7 @@ export function subcloudGroupsRouter(d: SubcloudGroupRoutesDeps): Router {
     return doc;
   }
 
-  const body = (req: Request): GroupInput | undefined => plainGroupBody(req.body) ?? parseWith(groupBody, req.body);
+  const body = (req: Request): GroupInput | undefined => parseWith(groupBody, req.body);
 
   router.get('/', async (_req, res) => {
     const docs = await d.readStore.find<SubcloudGroupDoc>(collection, {}, { sort: { id: 1 } });

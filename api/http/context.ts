@@ -1,6 +1,6 @@
 // Per-request identity: request id, correlation id, actor, idempotency key, and the logger that carries them.
 import { createHash, randomUUID } from 'node:crypto';
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Actor } from '../../adapters/eventstore/port.js';
 import type { CommandContext } from '../../commands/core/context.js';
@@ -19,53 +19,15 @@ declare module 'express-serve-static-core' {
 const headerValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 const SAFE_ID = /^[A-Za-z0-9._:@/+=-]{1,200}$/;
 
-const EXPRESS_REQUEST: object = express.request;
-const isExpressRequest = (req: object) => Object.prototype.isPrototypeOf.call(EXPRESS_REQUEST, req);
-const BASE_LOGGER = Symbol('fleetledger.baseLogger');
-const CHILD_LOGGER = Symbol('fleetledger.requestLogger');
-
-interface LoggerSlots {
-  [BASE_LOGGER]?: Logger;
-  [CHILD_LOGGER]?: Logger;
-}
-
-/**
- * `req.log` as a getter on express's request prototype (shared by every app and sub-app): the child logger carrying
- * requestId and correlationId is built on first use (most requests log nothing at the configured level), and an
- * assignment replaces it. Requests that are not express's (tests calling the middleware directly) get it eagerly.
- */
-function installLazyLog(proto: object) {
-  if (Object.hasOwn(proto, 'log')) return;
-  Object.defineProperty(proto, 'log', {
-    configurable: true,
-    enumerable: false,
-    get(this: Request & LoggerSlots): Logger | undefined {
-      const cached = this[CHILD_LOGGER];
-      if (cached) return cached;
-      const base = this[BASE_LOGGER];
-      if (!base) return undefined;
-      return (this[CHILD_LOGGER] = base.child({ requestId: this.id, correlationId: this.correlationId }));
-    },
-    set(this: Request & LoggerSlots, value: Logger) {
-      this[CHILD_LOGGER] = value;
-    },
-  });
-}
-
 /** Request ids as oslo's request_id middleware gives them (x-openstack-request-id: req-<uuid>), plus a correlation id. */
 export function requestIdentity(logger: Logger): RequestHandler {
-  installLazyLog(EXPRESS_REQUEST);
   return (req: Request, res: Response, next: NextFunction) => {
     req.id = `req-${randomUUID()}`;
     const incoming = headerValue(req.headers['x-correlation-id']);
     req.correlationId = incoming && SAFE_ID.test(incoming) ? incoming : req.id;
     res.setHeader('x-openstack-request-id', req.id);
     res.setHeader('x-correlation-id', req.correlationId);
-    if (isExpressRequest(req)) {
-      (req as Request & LoggerSlots)[BASE_LOGGER] = logger;
-    } else {
-      req.log = logger.child({ requestId: req.id, correlationId: req.correlationId });
-    }
+    req.log = logger.child({ requestId: req.id, correlationId: req.correlationId });
     // The access log line is info: at a level that drops it, neither the timer nor the listener is worth having.
     if (logger.isLevelEnabled('info')) {
       const started = process.hrtime.bigint();

@@ -13,6 +13,3 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where 
   const field = issue.path.map(String).join('.');
   throw new ValidationError(field ? `Invalid ${field}: ${issue.message}` : `Invalid ${where}: ${issue.message}`, field || undefined);
 }
-
-/** An absent or empty JSON body reads as undefined (express leaves req.body undefined without one). */
-export const bodyOf = (body: unknown): unknown => (body === undefined || body === null ? undefined : body);
