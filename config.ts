@@ -13,6 +13,33 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How long a write waits for the read models to reach its position before answering anyway. */
   READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+  /** EventStoreDB connection string, required with EVENT_STORE=esdb. */
+  ESDB_URL: z
+    .string()
+    .regex(/^esdb(\+discover)?:\/\/[^/?#]+/, 'must be an esdb:// or esdb+discover:// connection string')
+    .optional(),
+  /** MongoDB connection string, required with READ_STORE=mongo. */
+  MONGO_URL: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\/[^/?#]+/, 'must be a mongodb:// or mongodb+srv:// connection string')
+    .optional(),
+  MONGO_DB: z.string().regex(/^[^/\\. "$*<>:|?]{1,63}$/, 'must be a MongoDB database name').default('fleetledger'),
+  /**
+   * What this process runs: `all` (API, projections and workflows: one process is the whole site), `api`
+   * (the API only; several may run against one read store) or `projector` (projections and workflows, no API).
+   */
+  ROLE: z.enum(['all', 'api', 'projector']).default('all'),
+}).superRefine((c, ctx) => {
+  if (c.EVENT_STORE === 'esdb' && !c.ESDB_URL) {
+    ctx.addIssue({ code: 'custom', path: ['ESDB_URL'], message: 'is required when EVENT_STORE=esdb' });
+  }
+  if (c.READ_STORE === 'mongo' && !c.MONGO_URL) {
+    ctx.addIssue({ code: 'custom', path: ['MONGO_URL'], message: 'is required when READ_STORE=mongo' });
+  }
+  if (c.ROLE !== 'all' && c.READ_STORE === 'memory') {
+    // An in-memory read model is private to its process: the API could never see what a projector wrote.
+    ctx.addIssue({ code: 'custom', path: ['ROLE'], message: `${c.ROLE} needs a shared read store (READ_STORE=mongo)` });
+  }
 });
 
 export interface Config {
@@ -24,6 +51,10 @@ export interface Config {
   adminToken: string | undefined;
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
   readYourWritesTimeoutMs: number;
+  esdbUrl: string | undefined;
+  mongoUrl: string | undefined;
+  mongoDb: string;
+  role: 'all' | 'api' | 'projector';
 }
 
 export class ConfigError extends Error {
@@ -51,6 +82,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     adminToken: c.ADMIN_TOKEN,
     logLevel: c.LOG_LEVEL,
     readYourWritesTimeoutMs: c.READ_YOUR_WRITES_TIMEOUT_MS,
+    esdbUrl: c.ESDB_URL,
+    mongoUrl: c.MONGO_URL,
+    mongoDb: c.MONGO_DB,
+    role: c.ROLE,
   };
 }
 

@@ -20,6 +20,10 @@ describe('parseConfig', () => {
       adminToken: undefined,
       logLevel: 'info',
       readYourWritesTimeoutMs: 2000,
+      esdbUrl: undefined,
+      mongoUrl: undefined,
+      mongoDb: 'fleetledger',
+      role: 'all',
     });
   });
 
@@ -47,6 +51,13 @@ describe('parseConfig', () => {
     [{ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ READ_YOUR_WRITES_TIMEOUT_MS: '-1' }, 'READ_YOUR_WRITES_TIMEOUT_MS'],
+    [{ EVENT_STORE: 'esdb' }, 'ESDB_URL'],
+    [{ EVENT_STORE: 'esdb', ESDB_URL: 'http://localhost:2113' }, 'ESDB_URL'],
+    [{ READ_STORE: 'mongo' }, 'MONGO_URL'],
+    [{ READ_STORE: 'mongo', MONGO_URL: 'localhost:27017' }, 'MONGO_URL'],
+    [{ MONGO_DB: 'a.b' }, 'MONGO_DB'],
+    [{ ROLE: 'worker' }, 'ROLE'],
+    [{ ROLE: 'api' }, 'ROLE'],
   ])('rejects %o naming %s', (env, variable) => {
     let error: unknown;
     try {
@@ -57,6 +68,18 @@ describe('parseConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).issues).toHaveLength(1);
     expect((error as ConfigError).issues[0]).toMatch(new RegExp(`^${variable}: `));
+  });
+
+  it('reads the production store settings', () => {
+    const c = parseConfig({
+      EVENT_STORE: 'esdb',
+      ESDB_URL: 'esdb://esdb:2113?tls=false',
+      READ_STORE: 'mongo',
+      MONGO_URL: 'mongodb://mongo:27017/?replicaSet=rs0',
+      MONGO_DB: 'site_a',
+      ROLE: 'api',
+    });
+    expect(c).toMatchObject({ eventStore: 'esdb', esdbUrl: 'esdb://esdb:2113?tls=false', readStore: 'mongo', mongoUrl: 'mongodb://mongo:27017/?replicaSet=rs0', mongoDb: 'site_a', role: 'api' });
   });
 
   it('lists every bad variable at once', () => {
