@@ -249,7 +249,9 @@ function applyOperators(doc: Document, u: Document, arrayFilters: Document[] | u
     if (inserting && $setOnInsert) mingoUpdate(next, { $set: $setOnInsert });
     if (Object.keys(modifier).length > 0) mingoUpdate(next, modifier, arrayFilters);
   } catch (e) {
-    throw new CommandError(9, 'FailedToParse', (e as Error).message);
+    const message = (e as Error).message;
+    if (/immutable field/.test(message)) throw new CommandError(66, 'ImmutableField', message); // mingo guards _id too
+    throw new CommandError(9, 'FailedToParse', message);
   }
   return next;
 }
