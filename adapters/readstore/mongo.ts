@@ -68,7 +68,10 @@ function assertNoBigInt(value: unknown, path: string, seen?: Set<object>): void 
   }
 }
 
-function toDriverOp(op: WriteOp): AnyBulkWriteOperation<Document> {
+/** Documents as the driver sees them: string ids (the driver's default schema assumes ObjectId). */
+type Stored = { _id: string } & Document;
+
+function toDriverOp(op: WriteOp): AnyBulkWriteOperation<Stored> {
   switch (op.kind) {
     case 'upsert':
       return { replaceOne: { filter: { _id: op.doc._id }, replacement: op.doc, upsert: true } };
@@ -85,9 +88,14 @@ export async function mongoReadStore(o: MongoReadStoreOptions): Promise<ReadStor
     ...(o.serverSelectionTimeoutMS !== undefined ? { serverSelectionTimeoutMS: o.serverSelectionTimeoutMS } : {}),
   });
   // Connect now, so a wrong URL or an absent server fails at start rather than on the first request.
-  await guarded('connect', () => client.connect());
+  try {
+    await guarded('connect', () => client.connect());
+  } catch (e) {
+    await client.close().catch(() => {});
+    throw e;
+  }
   const db: Db = client.db(o.database);
-  const coll = (name: string): Collection<Document> => db.collection(name);
+  const coll = (name: string): Collection<Stored> => db.collection<Stored>(name);
   /** Index specs ensured through this instance, by collection: reset recreates them after dropping a collection. */
   const ensured = new Map<string, IndexSpec[]>();
 
@@ -97,14 +105,14 @@ export async function mongoReadStore(o: MongoReadStoreOptions): Promise<ReadStor
 
   return {
     async get<T extends Doc>(collection: string, id: string) {
-      return guarded('get', async () => (await coll(collection).findOne({ _id: id as never })) as T | null);
+      return guarded('get', async () => (await coll(collection).findOne({ _id: id })) as T | null);
     },
 
     async getMany<T extends Doc>(collection: string, ids: string[]) {
       const out = new Map<string, T>();
       if (ids.length === 0) return out;
-      const docs = await guarded('getMany', () => coll(collection).find({ _id: { $in: [...new Set(ids)] as never[] } }).toArray());
-      for (const d of docs) out.set(d._id as unknown as string, d as unknown as T);
+      const docs = await guarded('getMany', () => coll(collection).find({ _id: { $in: [...new Set(ids)] } }).toArray());
+      for (const d of docs) out.set(d._id, d as T);
       return out;
     },
 
@@ -137,7 +145,7 @@ export async function mongoReadStore(o: MongoReadStoreOptions): Promise<ReadStor
         // After the documents, never before: see the header comment.
         if (checkpoint) {
           await coll(CHECKPOINTS).replaceOne(
-            { _id: checkpoint.name as never },
+            { _id: checkpoint.name },
             { position: checkpoint.position },
             { upsert: true },
           );
@@ -146,7 +154,7 @@ export async function mongoReadStore(o: MongoReadStoreOptions): Promise<ReadStor
     },
 
     async getCheckpoint(name: string) {
-      const d = await guarded('getCheckpoint', () => coll(CHECKPOINTS).findOne({ _id: name as never }));
+      const d = await guarded('getCheckpoint', () => coll(CHECKPOINTS).findOne({ _id: name }));
       return d ? String(d.position) : null;
     },
 
@@ -158,7 +166,7 @@ export async function mongoReadStore(o: MongoReadStoreOptions): Promise<ReadStor
           const specs = ensured.get(name);
           if (specs) await createIndexes(name, specs);
         }
-        await coll(CHECKPOINTS).deleteOne({ _id: checkpointName as never });
+        await coll(CHECKPOINTS).deleteOne({ _id: checkpointName });
       });
     },
 

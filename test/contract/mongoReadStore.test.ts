@@ -6,7 +6,7 @@ import { MongoClient, MongoServerError } from 'mongodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { positionToString, StoreUnavailableError } from '../../adapters/eventstore/port.js';
 import { mongoReadStore } from '../../adapters/readstore/mongo.js';
-import type { ReadStore } from '../../adapters/readstore/port.js';
+import type { IndexSpec, ReadStore } from '../../adapters/readstore/port.js';
 import { startMongoEmulator, type MongoEmulator } from '../support/mongoEmulator/index.js';
 import { readStoreContract, type OpenedReadStore } from './readStore.contract.js';
 
@@ -65,10 +65,10 @@ describe('mongo read store adapter (emulator)', () => {
   });
 
   it('creates the declared indexes, idempotently', async () => {
-    const specs = [
-      { collection: 'subclouds', keys: { name: 1 as const }, unique: true },
-      { collection: 'subclouds', keys: { region: 1 as const, cpu: -1 as const } },
-      { collection: 'groups', keys: { owner: 1 as const } },
+    const specs: IndexSpec[] = [
+      { collection: 'subclouds', keys: { name: 1 }, unique: true },
+      { collection: 'subclouds', keys: { region: 1, cpu: -1 } },
+      { collection: 'groups', keys: { owner: 1 } },
     ];
     await store.ensureIndexes(specs);
     await store.ensureIndexes(specs);

@@ -115,7 +115,7 @@ describe('MongoDB wire emulator', () => {
 
   it('listCollections, drop, dropDatabase', async () => {
     const db = coll.db;
-    await db.collection('other').insertOne({ _id: 'x' });
+    await db.collection<any>('other').insertOne({ _id: 'x' });
     expect((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).sort()).toEqual(['items', 'other']);
     expect(await db.collection('other').drop()).toBe(true);
     expect(await db.collection('never').drop()).toBe(true);

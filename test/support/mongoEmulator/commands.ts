@@ -6,7 +6,7 @@ import { Aggregator, find as mingoFind, Query, update as mingoUpdate } from 'min
 import { comparatorFor, valuesAt } from './order.js';
 import { CommandError, defaultIndexName, idKey, type Collection, type IndexDef, type Store } from './store.js';
 
-/** Wire version 21 = MongoDB 7.0; driver 7 needs at least 8 (4.2). */
+/** Wire version 21 = MongoDB 7.0; driver 7.9 needs at least 9 (MongoDB 4.4). */
 export const MAX_WIRE_VERSION = 21;
 const MAX_BSON_SIZE = 16 * 1024 * 1024;
 const BATCH_BYTES = MAX_BSON_SIZE - 64 * 1024;

@@ -30,7 +30,7 @@ export async function startMongoEmulator(o: { host?: string; port?: number } = {
   const handle = (socket: net.Socket) => {
     sockets.add(socket);
     const ctx = { connectionId: nextConnectionId++ };
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     socket.setNoDelay(true);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
