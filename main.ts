@@ -1,7 +1,7 @@
 // `npm start`: one site on the configured stores (embedded SQLite + in-memory read models by default).
 import { randomBytes } from 'node:crypto';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createSite } from './site.js';
+import { createSite, openReadStore } from './site.js';
 
 let config: Config;
 try {
@@ -15,7 +15,13 @@ try {
 }
 
 const adminToken = config.adminToken ?? randomBytes(24).toString('base64url');
-const site = createSite({ config, adminToken });
+let site: ReturnType<typeof createSite>;
+try {
+  site = createSite({ config, adminToken, readStore: await openReadStore(config) });
+} catch (error) {
+  console.error(`fleetledger: cannot open the stores: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
 try {
   const { port } = (await site.start({ port: config.port, host: config.host }))!;
   if (!config.adminToken) {

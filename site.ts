@@ -5,8 +5,10 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
 import type { EventStore } from './adapters/eventstore/port.js';
 import { sqliteEventStore } from './adapters/eventstore/sqlite.js';
+import { esdbEventStore } from './adapters/eventstore/esdb/store.js';
 import type { ReadStore } from './adapters/readstore/port.js';
 import { memoryReadStore } from './adapters/readstore/memory.js';
+import { mongoReadStore } from './adapters/readstore/mongo.js';
 import { createApp } from './api/http/app.js';
 import { writeResponder } from './api/http/writes.js';
 import { subcloudGroupsRouter } from './api/distcloud/subcloudGroups.js';
@@ -21,6 +23,7 @@ import { systemClock, type Clock } from './domain/core/clock.js';
 import { upcasterRegistry } from './domain/core/upcasting.js';
 import { asAny } from './projections/core/projection.js';
 import { projectionRunner } from './projections/core/runner.js';
+import { checkpointWatcher } from './projections/core/checkpointWatcher.js';
 import { subcloudGroupsProjection } from './projections/distcloud/subcloudGroups.js';
 import { auditLogProjection } from './projections/history/auditLog.js';
 
@@ -33,27 +36,39 @@ export interface SiteOptions {
   clock?: Clock;
   logger?: Logger;
   eventStore?: EventStore;
+  /** Required unless READ_STORE=memory (open it with openReadStore: MongoDB connects asynchronously). */
   readStore?: ReadStore;
 }
 
 /** The embedded event store's database file (EVENT_STORE=sqlite). */
 export const sqliteEventStoreFile = (config: Config): string => join(config.dataDir, 'events.sqlite');
 
-export function openEventStore(config: Config, clock: Clock): EventStore {
+/** The configured event store. EventStoreDB's client connects on first use, so this never waits. */
+export function openEventStore(config: Config, clock: Clock, logger?: Logger): EventStore {
   if (config.eventStore === 'sqlite') return sqliteEventStore({ file: sqliteEventStoreFile(config), clock });
-  throw new Error(`EVENT_STORE=${config.eventStore} is not available in this build yet`);
+  return esdbEventStore({
+    url: config.esdbUrl!,
+    resubscribe: {
+      onDrop: (err, attempt) => logger?.warn({ err, attempt }, 'EventStoreDB subscription dropped; resubscribing'),
+    },
+  });
 }
 
-export function openReadStore(config: Config): ReadStore {
+/** The configured read store; MongoDB is connected before this resolves, so a wrong URL fails at start. */
+export async function openReadStore(config: Config): Promise<ReadStore> {
   if (config.readStore === 'memory') return memoryReadStore();
-  throw new Error(`READ_STORE=${config.readStore} is not available in this build yet`);
+  return mongoReadStore({ url: config.mongoUrl!, database: config.mongoDb, appName: `fleetledger-${config.role}` });
 }
 
 export function createSite(o: SiteOptions) {
   const clock = o.clock ?? systemClock;
   const logger = o.logger ?? pino({ level: o.config.logLevel });
-  const eventStore = o.eventStore ?? openEventStore(o.config, clock);
-  const readStore = o.readStore ?? openReadStore(o.config);
+  const eventStore = o.eventStore ?? openEventStore(o.config, clock, logger);
+  if (!o.readStore && o.config.readStore !== 'memory') throw new Error('createSite: pass the read store from openReadStore');
+  const readStore = o.readStore ?? memoryReadStore();
+  // ROLE: `api` leaves the projections to the one `projector` process; `projector` serves no API but health.
+  const servesApi = o.config.role !== 'projector';
+  const runsProjections = o.config.role !== 'api';
   const upcasters = upcasterRegistry(UPCASTERS);
   const handle = commandHandler({ store: eventStore, upcasters, cache: lruStateCache() });
   const unique = uniqueness(handle);
@@ -65,22 +80,29 @@ export function createSite(o: SiteOptions) {
     upcasters,
     onError: (err) => logger.error({ err }, 'projection subscription failed; resubscribing'),
   });
+  const watcher = runsProjections ? undefined : checkpointWatcher({ readStore, projections: PROJECTIONS });
+  const progress = watcher ?? runner;
   let started = false;
-  const writes = writeResponder(runner, o.config.readYourWritesTimeoutMs);
+  const writes = writeResponder(progress, o.config.readYourWritesTimeoutMs);
 
   const app = createApp({
     logger,
     adminToken: o.adminToken,
     async readiness() {
       const head = await eventStore.headPosition().catch(() => undefined);
-      const position = runner.position();
+      const position = progress.position();
       const ready = started && head !== undefined;
-      return { ready, detail: { eventStore: head === undefined ? 'unavailable' : 'ok', projectedPosition: position.toString() } };
+      return {
+        ready,
+        detail: { role: o.config.role, eventStore: head === undefined ? 'unavailable' : 'ok', projectedPosition: position.toString() },
+      };
     },
-    routes: {
-      '/v1.0/subcloud-groups': subcloudGroupsRouter({ commands: groups, readStore, clock, writes }),
-      '/history': historyRouter({ eventStore, readStore, upcasters }),
-    },
+    routes: servesApi
+      ? {
+          '/v1.0/subcloud-groups': subcloudGroupsRouter({ commands: groups, readStore, clock, writes }),
+          '/history': historyRouter({ eventStore, readStore, upcasters }),
+        }
+      : {},
   });
 
   let server: Server | undefined;
@@ -93,10 +115,11 @@ export function createSite(o: SiteOptions) {
     readStore,
     runner,
     commands: { groups },
-    /** Seeds built-in rows, catches the read models up, and (if asked) listens. */
+    /** Seeds built-in rows, catches the read models up (or, for ROLE=api, reads how far they are), and (if asked) listens. */
     async start(listen?: { port: number; host: string }): Promise<{ port: number } | undefined> {
-      await groups.seedDefault(systemContext(clock.now(), 'fleetledger', 'seed-default-subcloud-group'));
-      await runner.start();
+      if (servesApi) await groups.seedDefault(systemContext(clock.now(), 'fleetledger', 'seed-default-subcloud-group'));
+      if (watcher) await watcher.start();
+      else await runner.start();
       started = true;
       if (!listen) return undefined;
       const s = app.listen(listen.port, listen.host);

@@ -115,7 +115,7 @@ async function state(d: Deps, c: Extract<CliCommand, { kind: 'state' }>): Promis
 async function rebuild(d: Deps): Promise<number> {
   let readStore: ReadStore | undefined;
   try {
-    readStore = openReadStore(d.config);
+    readStore = await openReadStore(d.config);
     const now = d.io.now ?? (() => performance.now());
     const runner = projectionRunner({ eventStore: d.eventStore, readStore, projections: PROJECTIONS, upcasters: d.upcasters });
     const started = now();
