@@ -1,4 +1,8 @@
-// A whole site in-process for tests: SQLite in a temp dir, memory read store, manual clock, silent logs.
+// A whole site in-process for tests: manual clock, silent logs, and the stores FLEETLEDGER_TEST_STORES names:
+//   embedded (default)  SQLite in a temp dir + memory read store
+//   esdb                EventStoreDB (our gRPC emulator, through the real client) + memory read store
+//   production          EventStoreDB emulator + MongoDB (our wire emulator, through the real driver)
+// vitest.config.ts runs the API and projection tests once more under `production`.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,15 +11,47 @@ import { Agent } from 'undici';
 import { apiCaller } from './http.js';
 import { parseConfig } from '../../config.js';
 import { manualClock } from '../../domain/core/clock.js';
-import { createSite, type SiteOptions } from '../../site.js';
+import { createSite, openReadStore, type SiteOptions } from '../../site.js';
+import { startEsdbEmulator, type EsdbEmulator } from './esdbEmulator/index.js';
+import { startMongoEmulator, type MongoEmulator } from './mongoEmulator/index.js';
 
 export const TEST_TOKEN = 'test-admin-token-0123456789';
 
-export async function startTestSite(overrides: Partial<SiteOptions> & { env?: Record<string, string> } = {}) {
+export type TestStores = 'embedded' | 'esdb' | 'production';
+
+export const testStores = (): TestStores => {
+  const v = process.env.FLEETLEDGER_TEST_STORES ?? 'embedded';
+  if (v !== 'embedded' && v !== 'esdb' && v !== 'production') throw new Error(`FLEETLEDGER_TEST_STORES=${v}?`);
+  return v;
+};
+
+/** Emulators for the configured stores, and the environment that points a site at them. */
+export async function startTestStores(stores: TestStores = testStores()) {
+  const esdb: EsdbEmulator | undefined = stores === 'embedded' ? undefined : await startEsdbEmulator();
+  const mongo: MongoEmulator | undefined = stores === 'production' ? await startMongoEmulator() : undefined;
+  const env: Record<string, string> = {};
+  if (esdb) Object.assign(env, { EVENT_STORE: 'esdb', ESDB_URL: esdb.connectionString });
+  if (mongo) Object.assign(env, { READ_STORE: 'mongo', MONGO_URL: mongo.url, MONGO_DB: 'fleetledger_test' });
+  return {
+    esdb,
+    mongo,
+    env,
+    async stop() {
+      await esdb?.stop();
+      await mongo?.stop();
+    },
+  };
+}
+
+export async function startTestSite(
+  overrides: Partial<SiteOptions> & { env?: Record<string, string>; stores?: TestStores } = {},
+) {
   const dataDir = mkdtempSync(join(tmpdir(), 'fleetledger-test-'));
   const clock = manualClock('2026-03-01T10:00:00.000Z');
-  const config = parseConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...overrides.env });
-  const site = createSite({ config, adminToken: TEST_TOKEN, clock, logger: pino({ level: 'silent' }), ...overrides });
+  const stores = await startTestStores(overrides.stores);
+  const config = parseConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...stores.env, ...overrides.env });
+  const readStore = overrides.readStore ?? (await openReadStore(config));
+  const site = createSite({ config, adminToken: TEST_TOKEN, clock, logger: pino({ level: 'silent' }), readStore, ...overrides });
   const { port } = (await site.start({ port: 0, host: '127.0.0.1' }))!;
   const base = `http://127.0.0.1:${port}`;
   const agent = new Agent({ connections: 64 });
@@ -23,12 +59,14 @@ export async function startTestSite(overrides: Partial<SiteOptions> & { env?: Re
     site,
     clock,
     dataDir,
+    stores,
     base,
     /** One HTTP call; JSON bodies are sent as JSON, the token is sent unless headers override it. */
     call: apiCaller(base, agent, TEST_TOKEN),
     async stop() {
       await agent.close();
       await site.stop();
+      await stores.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
