@@ -57,7 +57,15 @@ export function openEventStore(config: Config, clock: Clock, logger?: Logger): E
 /** The configured read store; MongoDB is connected before this resolves, so a wrong URL fails at start. */
 export async function openReadStore(config: Config): Promise<ReadStore> {
   if (config.readStore === 'memory') return memoryReadStore();
-  return mongoReadStore({ url: config.mongoUrl!, database: config.mongoDb, appName: `fleetledger-${config.role}` });
+  const url = config.mongoUrl!;
+  return mongoReadStore({
+    url,
+    database: config.mongoDb,
+    appName: `fleetledger-${config.role}`,
+    // An API read waits this long for an unreachable server before its 503 (the driver's default is 30 s);
+    // a serverSelectionTimeoutMS in MONGO_URL wins.
+    ...(/[?&]serverSelectionTimeoutMS=/i.test(url) ? {} : { serverSelectionTimeoutMS: 5_000 }),
+  });
 }
 
 export function createSite(o: SiteOptions) {
@@ -89,12 +97,22 @@ export function createSite(o: SiteOptions) {
     logger,
     adminToken: o.adminToken,
     async readiness() {
-      const head = await eventStore.headPosition().catch(() => undefined);
-      const position = progress.position();
-      const ready = started && head !== undefined;
+      const [head, readStoreUp] = await Promise.all([
+        eventStore.headPosition().catch(() => undefined),
+        readStore.getCheckpoint(PROJECTIONS[0]!.name).then(
+          () => true,
+          () => false,
+        ),
+      ]);
+      const ready = started && head !== undefined && readStoreUp;
       return {
         ready,
-        detail: { role: o.config.role, eventStore: head === undefined ? 'unavailable' : 'ok', projectedPosition: position.toString() },
+        detail: {
+          role: o.config.role,
+          eventStore: head === undefined ? 'unavailable' : 'ok',
+          readStore: readStoreUp ? 'ok' : 'unavailable',
+          projectedPosition: progress.position().toString(),
+        },
       };
     },
     routes: servesApi

@@ -111,7 +111,11 @@ export class WrongExpectedVersionError extends Error {
   }
 }
 
-/** Some, but not all, of the event ids of an append are already in the store (or in another stream). */
+/**
+ * Some, but not all, of the event ids of an append are already recorded. How far an adapter can tell differs (see
+ * ContractOptions.idChecks in test/contract): SQLite knows every id in the store; EventStoreDB recognises a repeat
+ * from the append's first id within the target stream and reports a partial match as a wrong expected version.
+ */
 export class EventIdConflictError extends Error {
   readonly code = 'event-id-conflict';
   constructor(readonly streamId: string, readonly eventId: string) {
@@ -119,11 +123,13 @@ export class EventIdConflictError extends Error {
   }
 }
 
-/** The store cannot be reached; nothing was written. */
+/** A store cannot be reached; nothing was written. `store` says which, for the 503 the API answers. */
 export class StoreUnavailableError extends Error {
   readonly code = 'store-unavailable';
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly store: 'event store' | 'read store';
+  constructor(message: string, options?: { cause?: unknown; store?: 'event store' | 'read store' }) {
     super(message, options);
+    this.store = options?.store ?? 'event store';
   }
 }
 

@@ -32,6 +32,8 @@ export interface MongoReadStoreOptions {
   serverSelectionTimeoutMS?: number;
 }
 
+const SOCKET_GONE = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
 /**
  * True for errors meaning the server could not be reached. MongoNetworkError covers its timeout variant and the
  * pool-cleared error; collection.bulkWrite wraps such an error in a MongoBulkWriteError (as its errorResponse).
@@ -39,6 +41,9 @@ export interface MongoReadStoreOptions {
 function isUnavailable(e: unknown, depth = 0): boolean {
   if (e instanceof MongoServerSelectionError || e instanceof MongoNetworkError) return true;
   if (depth > 3 || !(e instanceof Error)) return false;
+  // A pooled connection whose server went away can fail with Node's raw socket error (EPIPE "This socket has been
+  // ended by the other party") before the driver wraps it.
+  if (SOCKET_GONE.has((e as NodeJS.ErrnoException).code ?? '')) return true;
   if (e instanceof MongoBulkWriteError && isUnavailable(e.errorResponse, depth + 1)) return true;
   return e.cause !== undefined && isUnavailable(e.cause, depth + 1);
 }
@@ -48,7 +53,7 @@ async function guarded<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (e) {
-    if (isUnavailable(e)) throw new StoreUnavailableError(`MongoDB read store unavailable (${what}): ${(e as Error).message}`, { cause: e });
+    if (isUnavailable(e)) throw new StoreUnavailableError(`MongoDB read store unavailable (${what}): ${(e as Error).message}`, { cause: e, store: 'read store' });
     throw e;
   }
 }

@@ -77,7 +77,7 @@ export function errorStatus(error: unknown): { status: number; message: string; 
   if (error instanceof DomainError) return { status: error.status, message: error.message, field: error.field };
   if (error instanceof HttpError) return { status: error.status, message: error.message, field: error.field };
   if (error instanceof StoreUnavailableError) {
-    return { status: 503, message: 'The event store is unavailable; nothing was changed. Try again later.' };
+    return { status: 503, message: `The ${error.store} is unavailable; nothing was changed. Try again later.` };
   }
   if (error instanceof EventIdConflictError) {
     return { status: 409, message: 'The Idempotency-Key was already used for a different change' };

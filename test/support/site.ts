@@ -31,7 +31,8 @@ export async function startTestStores(stores: TestStores = testStores()) {
   const mongo: MongoEmulator | undefined = stores === 'production' ? await startMongoEmulator() : undefined;
   const env: Record<string, string> = {};
   if (esdb) Object.assign(env, { EVENT_STORE: 'esdb', ESDB_URL: esdb.connectionString });
-  if (mongo) Object.assign(env, { READ_STORE: 'mongo', MONGO_URL: mongo.url, MONGO_DB: 'fleetledger_test' });
+  // A short server selection timeout: an outage test sees the 503 in a fraction of a second.
+  if (mongo) Object.assign(env, { READ_STORE: 'mongo', MONGO_URL: `${mongo.url}&serverSelectionTimeoutMS=500`, MONGO_DB: 'fleetledger_test' });
   return {
     esdb,
     mongo,
