@@ -2,11 +2,7 @@
 // only; reads come from the read models), changes nothing it did not confirm, and recovers by itself, with no
 // restart of fleetledger; the projections resubscribe and end equal to a rebuild from zero (no gap, no duplicate).
 import { afterEach, describe, expect, it } from 'vitest';
-import { memoryReadStore } from '../../adapters/readstore/memory.js';
-import type { ReadStore } from '../../adapters/readstore/port.js';
-import { upcasterRegistry } from '../../domain/core/upcasting.js';
-import { projectionRunner } from '../../projections/core/runner.js';
-import { PROJECTIONS } from '../../site.js';
+import { eventually, expectReadModelsEqualRebuild } from '../support/readModels.js';
 import { startTestSite, type TestSite } from '../support/site.js';
 
 let t: TestSite | undefined;
@@ -15,29 +11,8 @@ afterEach(async () => {
   t = undefined;
 });
 
-const snapshot = async (store: ReadStore) =>
-  Object.fromEntries(
-    await Promise.all(PROJECTIONS.map(async (p) => [p.collection, await store.find(p.collection, {}, { sort: { _id: 1 } })] as const)),
-  );
 
-async function expectReadModelsEqualRebuild(site: TestSite) {
-  const head = await site.site.eventStore.headPosition();
-  expect(await site.site.runner.waitFor(head, 10_000)).toBe(true);
-  const rebuilt = memoryReadStore();
-  await projectionRunner({ eventStore: site.site.eventStore, readStore: rebuilt, projections: PROJECTIONS, upcasters: upcasterRegistry([]) }).rebuild();
-  expect(await snapshot(site.site.readStore)).toEqual(await snapshot(rebuilt));
-}
 
-/** Polls until check() holds (the client reconnects on its own schedule), failing after the deadline. */
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const group = (name: string) => ({ name, description: 'burst', update_apply_type: 'parallel', max_parallel_subclouds: 2 });
 

@@ -2,11 +2,7 @@
 // the read store while it is down; the projector keeps its place and, once MongoDB is back, the read models catch up
 // to equal a rebuild from zero, with no restart of fleetledger.
 import { afterEach, describe, expect, it } from 'vitest';
-import { memoryReadStore } from '../../adapters/readstore/memory.js';
-import type { ReadStore } from '../../adapters/readstore/port.js';
-import { upcasterRegistry } from '../../domain/core/upcasting.js';
-import { projectionRunner } from '../../projections/core/runner.js';
-import { PROJECTIONS } from '../../site.js';
+import { eventually, expectReadModelsEqualRebuild } from '../support/readModels.js';
 import { startTestSite, type TestSite } from '../support/site.js';
 
 let t: TestSite | undefined;
@@ -15,20 +11,7 @@ afterEach(async () => {
   t = undefined;
 });
 
-const snapshot = async (store: ReadStore) =>
-  Object.fromEntries(
-    await Promise.all(PROJECTIONS.map(async (p) => [p.collection, await store.find(p.collection, {}, { sort: { _id: 1 } })] as const)),
-  );
 
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const group = (name: string) => ({ name, description: 'd', update_apply_type: 'parallel', max_parallel_subclouds: 2 });
 
@@ -50,11 +33,7 @@ describe('MongoDB outage (wire emulator)', () => {
     await mongo.restart();
     await eventually(async () => ((await site.call('GET', '/ready')).status === 200 ? true : undefined));
     for (let i = 5; i < 10; i++) expect((await site.call('POST', '/v1.0/subcloud-groups', group(`m-${i}`))).status).toBe(200);
-    const head = await site.site.eventStore.headPosition();
-    expect(await site.site.runner.waitFor(head, 15_000)).toBe(true);
-    const rebuilt = memoryReadStore();
-    await projectionRunner({ eventStore: site.site.eventStore, readStore: rebuilt, projections: PROJECTIONS, upcasters: upcasterRegistry([]) }).rebuild();
-    expect(await snapshot(site.site.readStore)).toEqual(await snapshot(rebuilt));
+    await expectReadModelsEqualRebuild(site);
     const names = ((await site.call('GET', '/v1.0/subcloud-groups')).json.subcloud_groups as { name: string }[]).map((g) => g.name);
     expect(names.filter((n) => n.startsWith('m-'))).toHaveLength(10);
   });

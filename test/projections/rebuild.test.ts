@@ -4,6 +4,7 @@ import { memoryReadStore } from '../../adapters/readstore/memory.js';
 import { upcasterRegistry } from '../../domain/core/upcasting.js';
 import { projectionRunner } from '../../projections/core/runner.js';
 import { PROJECTIONS } from '../../site.js';
+import { readModelSnapshot } from '../support/readModels.js';
 import { startTestSite, type TestSite } from '../support/site.js';
 
 let t: TestSite;
@@ -12,8 +13,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t.stop());
 
-const snapshot = async (store: { find: (c: string) => Promise<unknown[]> }) =>
-  Object.fromEntries(await Promise.all(PROJECTIONS.map(async (p) => [p.collection, await store.find(p.collection)] as const)));
+
 
 describe('projections', () => {
   it('live read models equal a rebuild from zero after a mixed, concurrent workload', async () => {
@@ -34,8 +34,8 @@ describe('projections', () => {
     expect(done.events).toBe((await t.site.eventStore.readAll()).length);
     expect(progress.length).toBeGreaterThan(1);
 
-    const live = await snapshot(t.site.readStore);
-    const fresh = await snapshot(rebuilt);
+    const live = await readModelSnapshot(t.site.readStore);
+    const fresh = await readModelSnapshot(rebuilt);
     expect(fresh).toEqual(live);
     expect((live.subcloud_groups as unknown[]).length).toBe(21);
   });
@@ -44,12 +44,12 @@ describe('projections', () => {
     const store = memoryReadStore();
     const opts = { eventStore: t.site.eventStore, readStore: store, projections: PROJECTIONS, upcasters: upcasterRegistry([]) };
     await projectionRunner(opts).rebuild();
-    const once = await snapshot(store);
+    const once = await readModelSnapshot(store);
     // Forget only the checkpoints (as if a crash hit between the bulk write and the checkpoint), then catch up again.
     for (const p of PROJECTIONS) await store.bulkWrite([], { name: p.name, position: '0'.padStart(20, '0') });
     const again = projectionRunner(opts);
     await again.start();
     await again.stop();
-    expect(await snapshot(store)).toEqual(once);
+    expect(await readModelSnapshot(store)).toEqual(once);
   });
 });
