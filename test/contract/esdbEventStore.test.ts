@@ -2,9 +2,10 @@
 // gRPC emulator on both append paths (BatchAppend, which real 21.10+ servers offer, and classic Append), and against
 // a real server when ESDB_URL is set (each test in its own namespace of streams, the server being shared).
 import { randomUUID } from 'node:crypto';
-import { describe, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { esdbEventStore } from '../../adapters/eventstore/esdb/store.js';
-import { startEsdbEmulator } from '../support/esdbEmulator/index.js';
+import { StoreUnavailableError, type EventToAppend } from '../../adapters/eventstore/port.js';
+import { startEsdbEmulator, type EsdbEmulator } from '../support/esdbEmulator/index.js';
 import { namespacedEventStore } from '../support/namespacedEventStore.js';
 import { eventStoreContract } from './eventStore.contract.js';
 
@@ -43,3 +44,86 @@ if (realServer) {
     it('needs ESDB_URL (e.g. esdb://127.0.0.1:2113?tls=false)', () => {});
   });
 }
+
+const ev = (i: number): EventToAppend => ({
+  id: randomUUID(),
+  type: 'Counted',
+  data: { i },
+  metadata: { correlationId: 'c', causationId: null, actor: { kind: 'system', name: 'test' }, occurredAt: '2026-03-01T10:00:00.000Z', schemaVersion: 1 },
+});
+
+describe('EventStoreDB adapter on the emulator: what only this adapter promises', () => {
+  let emulator: EsdbEmulator;
+  let store: ReturnType<typeof esdbEventStore>;
+  afterEach(async () => {
+    await store.close();
+    await emulator.stop();
+  });
+
+  for (const batchAppend of [true, false]) {
+    it(`an append to a stopped server is StoreUnavailableError and writes nothing; the same store works after a restart (${batchAppend ? 'BatchAppend' : 'Append'})`, async () => {
+      emulator = await startEsdbEmulator({ batchAppend });
+      store = esdbEventStore({ url: emulator.connectionString });
+      await store.appendToStream('s', [ev(0)]);
+      await emulator.stop();
+      const error = await store.appendToStream('s', [ev(1)], { expectedRevision: 0n }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreUnavailableError);
+      await expect(store.readStream('s')).rejects.toBeInstanceOf(StoreUnavailableError);
+      await emulator.restart();
+      expect(await store.readStream('s')).toHaveLength(1);
+      expect((await store.appendToStream('s', [ev(1)], { expectedRevision: 0n })).nextExpectedRevision).toBe(1n);
+      expect(batchAppend ? emulator.stats.batchAppendRequests : emulator.stats.appendCalls).toBeGreaterThan(0);
+    });
+
+    it(`an append the server refuses as unavailable is StoreUnavailableError and writes nothing (${batchAppend ? 'BatchAppend' : 'Append'})`, async () => {
+      emulator = await startEsdbEmulator({ batchAppend });
+      store = esdbEventStore({ url: emulator.connectionString });
+      await store.appendToStream('s', [ev(0)]);
+      emulator.failNextAppends(1);
+      await expect(store.appendToStream('s', [ev(1)])).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect((await store.readStream('s')).map((e) => (e.data as { i: number }).i)).toEqual([0]);
+    });
+  }
+
+  it('a subscription dropped over and over during catch-up and live delivers every event once, in order', async () => {
+    emulator = await startEsdbEmulator();
+    store = esdbEventStore({ url: emulator.connectionString, resubscribe: { minDelayMs: 5, maxDelayMs: 20 } });
+    const total = 3_000;
+    for (let i = 0; i < total / 2; i += 100) {
+      await store.appendToStream(`s-${i % 7}`, Array.from({ length: 100 }, (_, k) => ev(i + k)));
+    }
+    const sub = store.subscribeToAll({ from: 'start', maxBatch: 50 });
+    const seen: number[] = [];
+    const faults = ['unavailable', 'cancelled', 'consumer-too-slow'] as const;
+    let drops = 0;
+    const writer = (async () => {
+      for (let i = total / 2; i < total; i += 100) {
+        await store.appendToStream(`s-${i % 7}`, Array.from({ length: 100 }, (_, k) => ev(i + k)));
+      }
+    })();
+    for await (const chunk of sub) {
+      for (const e of chunk) seen.push((e.data as { i: number }).i);
+      // Drop every ~400 events, while history is read and once live.
+      if (seen.length >= (drops + 1) * 400 && drops < 6) {
+        if (emulator.dropSubscriptions(faults[drops % 3]) > 0) drops += 1;
+      }
+      if (seen.length >= total) break;
+    }
+    await writer;
+    expect(drops).toBeGreaterThanOrEqual(5);
+    expect(seen).toEqual(Array.from({ length: total }, (_, i) => i));
+  });
+
+  it('headPosition and readAll skip the server\'s own events (the emulator writes $statsCollected at every start)', async () => {
+    emulator = await startEsdbEmulator({ systemEvents: true });
+    store = esdbEventStore({ url: emulator.connectionString });
+    expect(await store.headPosition()).toBe(0n);
+    const r = await store.appendToStream('s', [ev(0)]);
+    await emulator.stop();
+    await emulator.restart(); // another system event after ours
+    expect(emulator.recorded().at(-1)!.streamId.startsWith('$')).toBe(true);
+    expect(await store.headPosition()).toBe(r.position);
+    expect((await store.readAll()).map((e) => e.streamId)).toEqual(['s']);
+    expect((await store.readAll({ direction: 'backwards', maxCount: 1 })).map((e) => e.position)).toEqual([r.position]);
+  });
+});
