@@ -9,32 +9,16 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Actor, EventMetadata, EventStore, EventToAppend } from '../adapters/eventstore/port.js';
 import { sqliteEventStore } from '../adapters/eventstore/sqlite.js';
-import { memoryReadStore } from '../adapters/readstore/memory.js';
-import { UPCASTERS } from '../domain/aggregates.js';
-import { upcasterRegistry } from '../domain/core/upcasting.js';
-import { COLLECTIONS } from '../domain/distcloud/collections.js';
-import { projectionRunner } from '../projections/core/runner.js';
-import { AUDIT_COLLECTION } from '../projections/history/auditLog.js';
-import { PROJECTIONS } from '../site.js';
-import { groupEvent, groupStream, seconds } from './lib.js';
+import { groupEvent, groupStream, readAllPages, rebuildReadModels, seconds, type RebuildResults } from './lib.js';
 
-export interface ReplayResults {
+/** `rebuild` (RebuildResults) is the measured figure; its readSeconds is SQLite read + row decoding. */
+export interface ReplayResults extends RebuildResults {
   events: number;
   streams: number;
   groups: { started: number; deleted: number; renamed: number };
   generate: { seconds: number; eventsPerSecond: number; fileMB: number };
   /** Reading every event from SQLite in the runner's page size (decode only), for context. */
   readOnly: { seconds: number; eventsPerSecond: number };
-  /** The measured figure: projectionRunner.rebuild() over all events. */
-  rebuild: {
-    seconds: number;
-    eventsPerSecond: number;
-    /** Of which: waiting on readAll (SQLite read + row decoding), and the rest (upcast, project, bulk writes). */
-    readSeconds: number;
-    projectSeconds: number;
-    heapUsedMB: number;
-  };
-  readModels: { subcloudGroups: number; auditLog: number };
 }
 
 /** Deterministic pseudo-random numbers (mulberry32), so every run generates the same history. */
@@ -155,8 +139,11 @@ function* groupLife(index: number, random: () => number, clock: () => number, co
   }
 }
 
-/** Appends `total` events, interleaving the lives of `concurrency` groups; returns the number of streams. */
-async function generate(store: EventStore, total: number, counts: ReplayResults['groups']): Promise<number> {
+/**
+ * Appends `total` events to `store`, interleaving the lives of `concurrency` groups; returns the number of streams.
+ * The same history for every store (bench/esdb.ts replays it from EventStoreDB).
+ */
+export async function generate(store: EventStore, total: number, counts: ReplayResults['groups']): Promise<number> {
   const random = prng(24_03);
   let ms = 0;
   const clock = () => (ms += 1 + Math.floor(random() * 50));
@@ -213,57 +200,14 @@ export async function replayFile(file: string, events: number, say: (line: strin
   const store = sqliteEventStore({ file });
   try {
     say('reading all events (decode only)');
-    let started = performance.now();
-    let read = 0;
-    for (let after = 0n; ; ) {
-      const page = await store.readAll({ after, maxCount: 1000 });
-      if (page.length === 0) break;
-      read += page.length;
-      after = page[page.length - 1]!.position;
-    }
+    const started = performance.now();
+    const read = await readAllPages(store);
     const readOnlySeconds = seconds(started);
     if (read !== events) throw new Error(`read ${read} events, expected ${events}`);
 
     say('rebuilding the read models');
-    let readSeconds = 0;
-    const timed: EventStore = {
-      ...store,
-      async readAll(options) {
-        const t = performance.now();
-        const page = await store.readAll(options);
-        readSeconds += seconds(t);
-        return page;
-      },
-    };
-    const readStore = memoryReadStore();
-    const runner = projectionRunner({
-      eventStore: timed,
-      readStore,
-      projections: PROJECTIONS,
-      upcasters: upcasterRegistry(UPCASTERS),
-    });
-    started = performance.now();
-    const progress = await runner.rebuild();
-    const rebuildSeconds = seconds(started);
-    const heapUsedMB = process.memoryUsage().heapUsed / 1e6;
-    if (progress.events !== events) throw new Error(`rebuild applied ${progress.events} events of ${events}`);
-    const readModels = {
-      subcloudGroups: await readStore.count(COLLECTIONS.subcloudGroups),
-      auditLog: await readStore.count(AUDIT_COLLECTION),
-    };
-    if (readModels.auditLog !== events) throw new Error(`audit log holds ${readModels.auditLog} entries for ${events} events`);
-    await readStore.close();
-    return {
-      readOnly: { seconds: readOnlySeconds, eventsPerSecond: events / readOnlySeconds },
-      rebuild: {
-        seconds: rebuildSeconds,
-        eventsPerSecond: events / rebuildSeconds,
-        readSeconds,
-        projectSeconds: rebuildSeconds - readSeconds,
-        heapUsedMB,
-      },
-      readModels,
-    };
+    const rebuilt = await rebuildReadModels(store, events);
+    return { readOnly: { seconds: readOnlySeconds, eventsPerSecond: events / readOnlySeconds }, ...rebuilt };
   } finally {
     await store.close();
   }

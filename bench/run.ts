@@ -1,23 +1,27 @@
-// `npm run bench`: appends, replay and HTTP writes, each measured side by side with its baseline in one run.
+// `npm run bench`: appends, replay and HTTP writes, each measured side by side with its baseline in one run, and the
+// same appends and replay through the EventStoreDB adapter over the in-process emulator (section esdb, no targets).
 // Prints a table with the issue's targets (PASS/MISS) and writes bench/results/<timestamp>.json and latest.json.
 // Exit code: 0 when every benchmark ran (even if a target is missed), 1 when one failed or saw errors.
 //
 //   npm run bench                      full run (~2-3 minutes): 10 s append phases, 1,000,000 replayed events, 15 s HTTP phases
 //   npm run bench -- --quick           a few seconds each, 100,000 replayed events
 //   npm run bench -- --duration=5 --replay-events=250000 --only=replay,http --profile
+//   npm run bench -- --only=appends,replay,esdb --esdb-replay-events=50000
 //
-// Environment equivalents: BENCH_DURATION (seconds per measured phase), BENCH_REPLAY_EVENTS, BENCH_ONLY, BENCH_QUICK=1.
+// Environment equivalents: BENCH_DURATION (seconds per measured phase), BENCH_REPLAY_EVENTS, BENCH_ESDB_REPLAY_EVENTS
+// (events replayed from EventStoreDB: 100,000, or 20,000 with --quick), BENCH_ONLY, BENCH_QUICK=1.
 // --profile writes a CPU profile of the HTTP server process (node --cpu-prof) under bench/results/.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchAppends, type AppendResults } from './appends.js';
+import { benchEsdb, type EsdbAppendPath, type EsdbResults } from './esdb.js';
 import { benchHttp, type HttpResults, type HttpRun } from './http.js';
 import { benchReplay, type ReplayResults } from './replay.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
-const SECTIONS = ['appends', 'replay', 'http'] as const;
+const SECTIONS = ['appends', 'replay', 'http', 'esdb'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -25,6 +29,7 @@ interface Options {
   /** Seconds of each measured append and HTTP phase. */
   duration: number;
   replayEvents: number;
+  esdbReplayEvents: number;
   only: Section[];
   profile: boolean;
   writers: number;
@@ -38,10 +43,12 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     if (!m) throw new Error(`unknown argument ${arg} (see the top of bench/run.ts)`);
     flags.set(m[1]!, m[2] ?? 'true');
   }
-  const known = new Set(['quick', 'duration', 'replay-events', 'only', 'profile', 'help']);
+  const known = new Set(['quick', 'duration', 'replay-events', 'esdb-replay-events', 'only', 'profile', 'help']);
   for (const k of flags.keys()) if (!known.has(k)) throw new Error(`unknown flag --${k} (see the top of bench/run.ts)`);
   if (flags.has('help')) {
-    console.log('usage: npm run bench -- [--quick] [--duration=SECONDS] [--replay-events=N] [--only=appends,replay,http] [--profile]');
+    console.log(
+      'usage: npm run bench -- [--quick] [--duration=SECONDS] [--replay-events=N] [--esdb-replay-events=N] [--only=appends,replay,http,esdb] [--profile]',
+    );
     process.exit(0);
   }
   const quick = flags.has('quick') || env.BENCH_QUICK === '1';
@@ -53,10 +60,13 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   };
   const duration = number('--duration', flags.get('duration') ?? env.BENCH_DURATION, quick ? 3 : 10);
   const replayEvents = Math.round(number('--replay-events', flags.get('replay-events') ?? env.BENCH_REPLAY_EVENTS, quick ? 100_000 : 1_000_000));
+  const esdbReplayEvents = Math.round(
+    number('--esdb-replay-events', flags.get('esdb-replay-events') ?? env.BENCH_ESDB_REPLAY_EVENTS, quick ? 20_000 : 100_000),
+  );
   const onlyRaw = flags.get('only') ?? env.BENCH_ONLY;
   const only = onlyRaw ? onlyRaw.split(',').map((s) => s.trim()) : [...SECTIONS];
   for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only takes ${SECTIONS.join(',')}, not ${s}`);
-  return { quick, duration, replayEvents, only: only as Section[], profile: flags.has('profile'), writers: 64, clients: 32 };
+  return { quick, duration, replayEvents, esdbReplayEvents, only: only as Section[], profile: flags.has('profile'), writers: 64, clients: 32 };
 }
 
 interface Target {
@@ -179,6 +189,42 @@ function httpRows(h: HttpResults, targets: Map<string, Target>): Row[] {
   return rows;
 }
 
+function esdbRows(e: EsdbResults): Row[] {
+  // Marked with a *: harness figures, see the footnote.
+  const B = 'esdb*';
+  const path = (p: EsdbAppendPath): Row[] => [
+    [B, `${p.rpc}: sequential, 1 writer (appends/s)`, fmt(p.sequential.appendsPerSecond), '', ''],
+    [B, `${p.rpc}: concurrent, ${p.concurrent.writers} writers (appends/s)`, fmt(p.concurrent.appendsPerSecond), '', ''],
+    [B, `${p.rpc}: concurrent / sequential`, `${fmt(p.ratio, 1)}x`, '', ''],
+    [B, `${p.rpc}: CPU per append, sequential / concurrent (µs)`, `${fmt(p.sequential.cpuMicrosPerAppend)} / ${fmt(p.concurrent.cpuMicrosPerAppend)}`, '', ''],
+  ];
+  const x = (n: number) => `${fmt(n, n < 0.1 ? 3 : 2)}x`;
+  const v = e.vsSqlite;
+  const r = e.replay;
+  const rows: Row[] = [...path(e.appends.batchAppend), ...path(e.appends.append)];
+  if (v.sequential && v.concurrent) {
+    rows.push(
+      [B, 'esdb/sqlite sequential: BatchAppend / Append', `${x(v.sequential.BatchAppend)} / ${x(v.sequential.Append)}`, '', ''],
+      [B, 'esdb/sqlite concurrent: BatchAppend / Append', `${x(v.concurrent.BatchAppend)} / ${x(v.concurrent.Append)}`, '', ''],
+    );
+  }
+  rows.push(
+    [B, `replay events (${fmt(r.streams)} streams, written in ${fmt(r.generate.seconds, 1)} s)`, fmt(r.events), '', ''],
+    [B, `readAll, pages of 1,000 (events/s; ${fmt(r.readOnly.readCalls)} Read calls)`, fmt(r.readOnly.eventsPerSecond), '', ''],
+    [B, 'rebuild into memory read models (events/s)', fmt(r.rebuild.eventsPerSecond), '', ''],
+    [B, 'rebuild time: total / reading / projecting (s)', `${fmt(r.rebuild.seconds, 2)} / ${fmt(r.rebuild.readSeconds, 2)} / ${fmt(r.rebuild.projectSeconds, 2)}`, '', ''],
+    [B, 'subscribeToAll catch-up, start to head (events/s)', fmt(r.catchUp.eventsPerSecond), '', ''],
+    [B, 'CPU per event: readAll / rebuild / catch-up (µs)', `${fmt(r.readOnly.cpuMicrosPerEvent)} / ${fmt(r.rebuildCpuMicrosPerEvent)} / ${fmt(r.catchUp.cpuMicrosPerEvent)}`, '', ''],
+  );
+  if (v.rebuild !== undefined && v.readOnly !== undefined) {
+    rows.push(
+      [B, `esdb/sqlite rebuild (sqlite: ${fmt(v.sqliteEvents ?? NaN)} events)`, x(v.rebuild), '', ''],
+      [B, 'esdb/sqlite readAll', x(v.readOnly), '', ''],
+    );
+  }
+  return rows;
+}
+
 // ---- main ----
 
 async function main(): Promise<number> {
@@ -192,7 +238,7 @@ async function main(): Promise<number> {
   );
   if (info.loadAverage[0]! > info.cpus * 0.5) say('the machine is busy: expect low and noisy figures');
 
-  const results: { appends?: AppendResults; replay?: ReplayResults; http?: HttpResults } = {};
+  const results: { appends?: AppendResults; replay?: ReplayResults; http?: HttpResults; esdb?: EsdbResults } = {};
   const errors: { section: Section; message: string }[] = [];
   const targets = new Map<string, Target>();
   const fail = (section: Section, error: unknown) => {
@@ -253,10 +299,28 @@ async function main(): Promise<number> {
     }
   }
 
+  // Last, so that nothing of it (a gRPC server and client in this process) touches the figures of the other sections.
+  if (o.only.includes('esdb')) {
+    say(`esdb: appends (1 and ${o.writers} writers on BatchAppend and Append, ${o.duration}s each), replay of ${fmt(o.esdbReplayEvents)} events`);
+    try {
+      results.esdb = await benchEsdb({
+        durationSeconds: o.duration,
+        writers: o.writers,
+        replayEvents: o.esdbReplayEvents,
+        sqlite: { ...(results.appends ? { appends: results.appends } : {}), ...(results.replay ? { replay: results.replay } : {}) },
+        say: (line) => say(`esdb: ${line}`),
+      });
+    } catch (error) {
+      fail('esdb', error);
+    }
+  }
+
   const finishedAt = new Date();
   const rows: Row[] = [
     ...(results.appends ? appendRows(results.appends, targets) : []),
     ...(results.replay ? replayRows(results.replay, targets) : []),
+    // Beside the SQLite figures it compares with (it runs last).
+    ...(results.esdb ? esdbRows(results.esdb) : []),
     ...(results.http ? httpRows(results.http, targets) : []),
   ];
   const report = {
@@ -276,7 +340,8 @@ async function main(): Promise<number> {
       `machine: ${info.cpus} x ${info.cpuModel}, ${fmt(info.totalMemoryGB, 1)} GB RAM, node ${info.node}, ${info.platform}` +
       `, load at start ${info.loadAverage.map((l) => l.toFixed(2)).join(' ')}` +
       (info.git ? `, commit ${info.git.commit}${info.git.dirty ? ' + local changes' : ''}` : '') +
-      `\n\n${table(rows)}\n`,
+      `\n\n${table(rows)}\n` +
+      (results.esdb ? `* esdb: ${results.esdb.note}; no targets.\n` : ''),
   );
   const passed = [...targets.values()].filter((t) => t.pass).length;
   console.log(`targets: ${passed} of ${targets.size} met${errors.length ? `; ${errors.length} error(s)` : ''}`);
