@@ -69,7 +69,9 @@ export function esdbEventStore(o: EsdbEventStoreOptions): EventStore & { readonl
       for (;;) {
         const fromPosition: ReadPosition =
           bound === undefined ? (backwards ? END : START) : { commit: bound, prepare: bound };
-        const pageSize = Math.min(ALL_PAGE, Number.isFinite(wanted) ? wanted - out.length + 1 : ALL_PAGE);
+        // A forwards read from a position includes the event at it (our exclusive bound): ask for one more.
+        const boundIncluded = bound !== undefined && !backwards ? 1 : 0;
+        const pageSize = Math.min(ALL_PAGE, Number.isFinite(wanted) ? wanted - out.length : ALL_PAGE) + boundIncluded;
         let seen = 0;
         let lastSeen: bigint | undefined;
         // Read each page to its end: leaving a read early leaves its gRPC call open (6.x does not cancel it on
