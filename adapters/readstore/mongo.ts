@@ -14,6 +14,7 @@ import {
   MongoBulkWriteError,
   MongoClient,
   MongoNetworkError,
+  MongoServerError,
   MongoServerSelectionError,
   type AnyBulkWriteOperation,
   type Collection,
@@ -33,6 +34,11 @@ export interface MongoReadStoreOptions {
 }
 
 const SOCKET_GONE = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+/**
+ * Server answers meaning "not now" rather than "wrong": shutting down or interrupted by it (11600, 91, 11602) and
+ * replica-set primary changes (10107, 13435, 189). A standalone server gets no retryable writes, so they reach us.
+ */
+const SERVER_GOING_AWAY = new Set([11600, 91, 11602, 10107, 13435, 189]);
 
 /**
  * True for errors meaning the server could not be reached. MongoNetworkError covers its timeout variant and the
@@ -43,7 +49,9 @@ function isUnavailable(e: unknown, depth = 0): boolean {
   if (depth > 3 || !(e instanceof Error)) return false;
   // A pooled connection whose server went away can fail with Node's raw socket error (EPIPE "This socket has been
   // ended by the other party") before the driver wraps it.
-  if (SOCKET_GONE.has((e as NodeJS.ErrnoException).code ?? '')) return true;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && SOCKET_GONE.has(code)) return true;
+  if (e instanceof MongoServerError && typeof code === 'number' && SERVER_GOING_AWAY.has(code)) return true;
   if (e instanceof MongoBulkWriteError && isUnavailable(e.errorResponse, depth + 1)) return true;
   return e.cause !== undefined && isUnavailable(e.cause, depth + 1);
 }

@@ -25,7 +25,8 @@ export function checkpointWatcher(o: { readStore: ReadStore; projections: AnyPro
           const p = c === null ? 0n : positionFromString(c);
           return m === undefined || p < m ? p : m;
         }, undefined);
-        if (lowest !== undefined && lowest > reached) reached = lowest;
+        // It may go down: a rebuild empties the read models and their checkpoints while API processes keep running.
+        if (lowest !== undefined) reached = lowest;
         return reached;
       } finally {
         refreshing = undefined;
@@ -40,10 +41,11 @@ export function checkpointWatcher(o: { readStore: ReadStore; projections: AnyPro
     async waitFor(position: bigint, timeoutMs: number): Promise<boolean> {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        if (reached >= position) return true;
+        // Always a fresh read: the cached figure may predate a reset of the read models.
         // A read store that is down is not "caught up": answer as a timeout would (the write itself stands).
-        await refresh().catch(() => reached);
-        if (reached >= position) return true;
+        const lowest = await refresh().catch(() => undefined);
+        if (lowest === undefined) return false;
+        if (lowest >= position) return true;
         const left = deadline - Date.now();
         if (left <= 0) return false;
         await new Promise((r) => setTimeout(r, Math.min(pollMs, left)));

@@ -2,6 +2,7 @@
 // gRPC emulator on both append paths (BatchAppend, which real 21.10+ servers offer, and classic Append), and against
 // a real server when ESDB_URL is set (each test in its own namespace of streams, the server being shared).
 import { randomUUID } from 'node:crypto';
+import { binaryEvent, jsonEvent } from '@eventstore/db-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { esdbEventStore } from '../../adapters/eventstore/esdb/store.js';
 import { StoreUnavailableError, type EventToAppend } from '../../adapters/eventstore/port.js';
@@ -125,5 +126,44 @@ describe('EventStoreDB adapter on the emulator: what only this adapter promises'
     expect(await store.headPosition()).toBe(r.position);
     expect((await store.readAll()).map((e) => e.streamId)).toEqual(['s']);
     expect((await store.readAll({ direction: 'backwards', maxCount: 1 })).map((e) => e.position)).toEqual([r.position]);
+  });
+});
+
+describe('EventStoreDB adapter on the emulator: events and streams it did not write', () => {
+  let emulator: EsdbEmulator;
+  let store: ReturnType<typeof esdbEventStore>;
+  afterEach(async () => {
+    await store.close();
+    await emulator.stop();
+  });
+
+  it('an event another writer put in a user stream (binary, no metadata) reads, subscribes and closes cleanly', async () => {
+    emulator = await startEsdbEmulator();
+    store = esdbEventStore({ url: emulator.connectionString });
+    const mine = await store.appendToStream('mine', [ev(0)]);
+    await store.client.appendToStream('foreign-1', binaryEvent({ type: 'Blob', data: new Uint8Array([0xff, 0x00, 0x01]) }));
+    const all = await store.readAll();
+    expect(all.map((e) => e.streamId)).toEqual(['mine', 'foreign-1']);
+    expect(all[1]!.data).toEqual({ binary: Buffer.from([0xff, 0x00, 0x01]).toString('base64') });
+    expect(all[1]!.metadata.actor).toEqual({ kind: 'system', name: 'foreign-writer' });
+    const sub = store.subscribeToAll({ from: mine.position });
+    for await (const chunk of sub) {
+      expect(chunk.map((e) => e.streamId)).toEqual(['foreign-1']);
+      break;
+    }
+    // close() must not hang on a read left open
+    await store.close();
+  });
+
+  it('headPosition stays one call when many system events follow the last user event', async () => {
+    emulator = await startEsdbEmulator();
+    store = esdbEventStore({ url: emulator.connectionString });
+    const r = await store.appendToStream('mine', [ev(0)]);
+    for (let i = 0; i < 50; i++) {
+      await store.client.appendToStream('$stats-test', jsonEvent({ type: '$statsCollected', data: { i } }));
+    }
+    const before = emulator.stats.readCalls;
+    expect(await store.headPosition()).toBe(r.position);
+    expect(emulator.stats.readCalls - before).toBe(1);
   });
 });

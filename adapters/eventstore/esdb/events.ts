@@ -13,6 +13,11 @@ export const toEventData = (e: EventToAppend): EventData =>
 /** A stream read on some server versions carries no position (or 2^64-1); the port then reports -1n. */
 const NO_POSITION = 2n ** 64n - 1n;
 
+/**
+ * Total: an event another writer put in a user stream (binary data, no or foreign metadata) still converts, so one
+ * such event cannot fail every read of $all or stop the projections at it. Its data is kept as base64 when it is not
+ * JSON, and its metadata says it came from outside (projections ignore types they do not know).
+ */
 export function toRecordedEvent(e: ClientRecordedEvent, commitPosition?: bigint): RecordedEvent {
   const commit = commitPosition ?? e.position?.commit;
   return {
@@ -21,8 +26,28 @@ export function toRecordedEvent(e: ClientRecordedEvent, commitPosition?: bigint)
     type: e.type,
     revision: e.revision,
     position: commit === undefined || commit === NO_POSITION ? -1n : commit,
-    data: e.isJson ? e.data : JSON.parse(Buffer.from(e.data as Uint8Array).toString('utf8')),
-    metadata: e.metadata as unknown as EventMetadata,
+    data: e.isJson ? e.data : binaryData(e.data as Uint8Array),
+    metadata: isEventMetadata(e.metadata) ? e.metadata : foreignMetadata(e.created),
     created: e.created,
   };
 }
+
+function binaryData(bytes: Uint8Array): unknown {
+  const text = Buffer.from(bytes).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { binary: Buffer.from(bytes).toString('base64') };
+  }
+}
+
+const isEventMetadata = (m: unknown): m is EventMetadata =>
+  typeof m === 'object' && m !== null && typeof (m as EventMetadata).schemaVersion === 'number' && typeof (m as EventMetadata).actor === 'object';
+
+const foreignMetadata = (created: Date): EventMetadata => ({
+  correlationId: '',
+  causationId: null,
+  actor: { kind: 'system', name: 'foreign-writer' },
+  occurredAt: created.toISOString(),
+  schemaVersion: 1,
+});

@@ -34,6 +34,33 @@ export interface EsdbEventStoreOptions {
 
 /** Events per page when reading $all, where system events are skipped on our side (6.x's readAll has no filter). */
 const ALL_PAGE = 1_000;
+const MIN_PAGE = 64;
+/** An append the client never settles (6.2.1 can lose a BatchAppend error without details) ends as unavailable. */
+const APPEND_TIMEOUT_MS = 30_000;
+
+/**
+ * Reads a client read stream to its end, handing each item over. Leaving a `for await` over a 6.x read early (a
+ * break or an exception) leaves its gRPC call open, and the client's dispose() then waits for it forever: on an
+ * early exit the call is cancelled.
+ */
+async function consume<T>(read: AsyncIterable<T> & { cancel(): Promise<void> }, each: (item: T) => void): Promise<void> {
+  let ended = false;
+  try {
+    for await (const item of read) each(item);
+    ended = true;
+  } finally {
+    if (!ended) await read.cancel().catch(() => undefined);
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`4 DEADLINE_EXCEEDED: ${what} not answered in ${ms} ms`), { code: 4 })), ms);
+    timer.unref();
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
 
 export function esdbEventStore(o: EsdbEventStoreOptions): EventStore & { readonly client: EventStoreDBClient } {
   const client = EventStoreDBClient.connectionString(o.url);
@@ -49,7 +76,9 @@ export function esdbEventStore(o: EsdbEventStoreOptions): EventStore & { readonl
         fromRevision: options.fromRevision ?? (backwards ? END : START),
         maxCount: options.maxCount ?? Number.MAX_SAFE_INTEGER,
       });
-      for await (const resolved of events) if (resolved.event) out.push(toRecordedEvent(resolved.event));
+      await consume(events, (resolved) => {
+        if (resolved.event) out.push(toRecordedEvent(resolved.event));
+      });
       return out;
     } catch (error) {
       if (error instanceof StreamNotFoundError) return [];
@@ -71,22 +100,22 @@ export function esdbEventStore(o: EsdbEventStoreOptions): EventStore & { readonl
           bound === undefined ? (backwards ? END : START) : { commit: bound, prepare: bound };
         // A forwards read from a position includes the event at it (our exclusive bound): ask for one more.
         const boundIncluded = bound !== undefined && !backwards ? 1 : 0;
-        const pageSize = Math.min(ALL_PAGE, Number.isFinite(wanted) ? wanted - out.length : ALL_PAGE) + boundIncluded;
+        // Never tiny pages: a small maxCount (headPosition asks for 1) must not cost one call per system event.
+        const remaining = Number.isFinite(wanted) ? wanted - out.length : ALL_PAGE;
+        const pageSize = Math.min(ALL_PAGE, Math.max(remaining, MIN_PAGE)) + boundIncluded;
         let seen = 0;
         let lastSeen: bigint | undefined;
-        // Read each page to its end: leaving a read early leaves its gRPC call open (6.x does not cancel it on
-        // `break`), and the client's dispose() would then wait for it forever.
         const page = client.readAll({ direction: backwards ? BACKWARDS : FORWARDS, fromPosition, maxCount: pageSize });
-        for await (const resolved of page) {
+        await consume(page, (resolved) => {
           seen += 1;
           const e = resolved.event;
-          if (!e || out.length >= wanted) continue;
+          if (!e || out.length >= wanted) return;
           const recorded = toRecordedEvent(e, resolved.commitPosition);
           lastSeen = recorded.position;
-          if (bound !== undefined && (backwards ? recorded.position >= bound : recorded.position <= bound)) continue;
-          if (isSystemEvent(e.streamId, e.type)) continue;
+          if (bound !== undefined && (backwards ? recorded.position >= bound : recorded.position <= bound)) return;
+          if (isSystemEvent(e.streamId, e.type)) return;
           out.push(recorded);
-        }
+        });
         if (out.length >= wanted || seen < pageSize || lastSeen === undefined || lastSeen === bound) return out;
         bound = lastSeen;
       }
@@ -105,7 +134,11 @@ export function esdbEventStore(o: EsdbEventStoreOptions): EventStore & { readonl
     ): Promise<AppendResult> {
       const expectedRevision = options.expectedRevision ?? 'any';
       try {
-        const result = await client.appendToStream(streamId, events.map(toEventData), { expectedRevision });
+        const result = await withTimeout(
+          client.appendToStream(streamId, events.map(toEventData), { expectedRevision }),
+          APPEND_TIMEOUT_MS,
+          `append to ${streamId}`,
+        );
         // Servers report the position of the append's last event; an idempotent repeat may come back without one.
         const position =
           result.position?.commit ??

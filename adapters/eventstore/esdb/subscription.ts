@@ -31,6 +31,8 @@ export function subscribeToAllResilient(
   let closed = false;
   let wakeConsumer: (() => void) | undefined;
   let wakePump: (() => void) | undefined;
+  /** Ends a back-off wait early: only close() does, a consumer taking a chunk must not shorten it. */
+  let endBackoff: (() => void) | undefined;
   let current: { unsubscribe(): Promise<void> } | undefined;
   let last: bigint | undefined = options.from === 'start' ? undefined : options.from;
 
@@ -79,7 +81,7 @@ export function subscribeToAllResilient(
         await new Promise<void>((r) => {
           const t = setTimeout(r, delay);
           t.unref();
-          wakePump = () => {
+          endBackoff = () => {
             clearTimeout(t);
             r();
           };
@@ -99,6 +101,9 @@ export function subscribeToAllResilient(
     const w = wakePump;
     wakePump = undefined;
     w?.();
+    const b = endBackoff;
+    endBackoff = undefined;
+    b?.();
     signalConsumer();
   }
 
