@@ -322,7 +322,7 @@ function requireActive(state: SubcloudState): ActiveSubcloud {
 }
 
 function decideAdd(command: Extract<SubcloudCommand, { type: 'AddSubcloud' }>, state: SubcloudState): SubcloudEvent[] {
-  if (state.status !== 'absent') throw new ConflictError(subcloudExistsMessage(String(command.request.form.name)));
+  if (state.status !== 'absent') throw new ConflictError(subcloudExistsMessage(String(command.request.form.name ?? command.request.bootstrapValues?.name)));
   const payload = validateAddRequest(command.request);
   const config = validateSubcloudConfig(payload, command.context);
   const secondary = payload.secondary !== undefined;

@@ -3,6 +3,9 @@ import type { SubcloudConfigContext } from '../../../domain/distcloud/bootstrapV
 import type { SubcloudCommand, SubcloudEvent } from '../../../domain/distcloud/subcloud.js';
 import type { AddSubcloudRequest } from '../../../domain/distcloud/subcloudValidation.js';
 
+/** A RegExp matching exactly this message. */
+export const exactly = (m: string) => new RegExp(`^${m.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+
 export const at = '2026-03-01T10:00:00.000Z';
 export const later = '2026-03-01T11:00:00.000Z';
 export const region = '0123456789abcdef0123456789abcdef';
@@ -51,7 +54,7 @@ export const addCommand = (req: AddSubcloudRequest = request(), ctx = context())
   at,
 });
 
-export const added: SubcloudEvent = {
+export const added: Extract<SubcloudEvent, { type: 'SubcloudAdded' }> = {
   type: 'SubcloudAdded',
   data: {
     id: 5,
