@@ -4,7 +4,7 @@
 // One process serving N simulated subcloud agents (docs/subcloud-agent.md), one loopback address each.
 // --fault examples: subcloud3:unreachable  subcloud4:slowMs=2000  subcloud5:failOperation=bootstrap
 //   subcloud6:critical=1,major=2  '*:health=degraded'  (alarm counts: critical, major, minor, warnings)
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +28,17 @@ function parseFault(spec: string): [string, Faults] {
   }
   if (Object.keys(alarms).length) f.alarms = alarms;
   return [name, f as Faults];
+}
+
+/** The soft open-files limit (Linux /proc), or undefined elsewhere. */
+function openFilesLimit(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = line?.split(/\s{2,}/)[1];
+    return soft && /^\d+$/.test(soft) ? Number(soft) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function main() {
@@ -61,9 +72,17 @@ async function main() {
   const outputDir = resolve(values['output-dir'] ?? join(tmpdir(), `fleetledger-sim-${process.pid}`));
   mkdirSync(outputDir, { recursive: true });
 
+  // One descriptor per listener, plus one per open connection (a controller keeps a few per subcloud).
+  const subclouds = int('subclouds', values.subclouds, 1);
+  const limit = openFilesLimit();
+  if (limit !== undefined && subclouds * 2 + 256 > limit) {
+    console.warn(`warning: open files limit ${limit} is tight for ${subclouds} listeners and their connections; ` +
+      `raise it (ulimit -n ${subclouds * 3 + 256}) if connections fail with EMFILE`);
+  }
+
   const started = performance.now();
   const fleet = await startFleetSimulator({
-    subclouds: int('subclouds', values.subclouds, 1),
+    subclouds,
     baseAddress: values['base-address'],
     port: int('port', values.port, 1),
     adminPort: int('admin-port', values['admin-port'], 0),
