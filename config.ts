@@ -29,6 +29,12 @@ export const configSchema = z.object({
    * (the API only; several may run against one read store) or `projector` (projections and workflows, no API).
    */
   ROLE: z.enum(['all', 'api', 'projector']).default('all'),
+  /** This system controller's software release: new subclouds report it until their agent says otherwise. */
+  SOFTWARE_VERSION: z.string().regex(/^\d+\.\d+$/, 'must look like 24.03').default('24.03'),
+  /** The system controller's management network; no subcloud's management range may overlap it. */
+  SYSTEM_CONTROLLER_MGMT_SUBNET: z.string().min(1).default('192.168.204.0/24'),
+  SYSTEM_CONTROLLER_MGMT_START_IP: z.string().min(1).default('192.168.204.2'),
+  SYSTEM_CONTROLLER_MGMT_END_IP: z.string().min(1).default('192.168.204.100'),
 }).superRefine((c, ctx) => {
   if (c.EVENT_STORE === 'esdb' && !c.ESDB_URL) {
     ctx.addIssue({ code: 'custom', path: ['ESDB_URL'], message: 'is required when EVENT_STORE=esdb' });
@@ -55,6 +61,8 @@ export interface Config {
   mongoUrl: string | undefined;
   mongoDb: string;
   role: 'all' | 'api' | 'projector';
+  softwareVersion: string;
+  systemControllerManagement: { subnet: string; startIp: string; endIp: string };
 }
 
 export class ConfigError extends Error {
@@ -86,6 +94,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     mongoUrl: c.MONGO_URL,
     mongoDb: c.MONGO_DB,
     role: c.ROLE,
+    softwareVersion: c.SOFTWARE_VERSION,
+    systemControllerManagement: {
+      subnet: c.SYSTEM_CONTROLLER_MGMT_SUBNET,
+      startIp: c.SYSTEM_CONTROLLER_MGMT_START_IP,
+      endIp: c.SYSTEM_CONTROLLER_MGMT_END_IP,
+    },
   };
 }
 

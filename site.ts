@@ -12,12 +12,14 @@ import { mongoReadStore } from './adapters/readstore/mongo.js';
 import { createApp } from './api/http/app.js';
 import { writeResponder } from './api/http/writes.js';
 import { subcloudGroupsRouter } from './api/distcloud/subcloudGroups.js';
+import { subcloudsRouter } from './api/distcloud/subclouds.js';
 import { historyRouter } from './api/history/router.js';
 import { systemContext } from './commands/core/context.js';
 import { commandHandler } from './commands/core/handler.js';
 import { lruStateCache } from './commands/core/stateCache.js';
 import { uniqueness } from './commands/core/uniqueness.js';
 import { subcloudGroupCommands } from './commands/distcloud/subcloudGroups.js';
+import { subcloudCommands } from './commands/distcloud/subclouds.js';
 import { UPCASTERS } from './domain/aggregates.js';
 import { systemClock, type Clock } from './domain/core/clock.js';
 import { upcasterRegistry } from './domain/core/upcasting.js';
@@ -25,9 +27,10 @@ import { asAny } from './projections/core/projection.js';
 import { projectionRunner } from './projections/core/runner.js';
 import { checkpointWatcher } from './projections/core/checkpointWatcher.js';
 import { subcloudGroupsProjection } from './projections/distcloud/subcloudGroups.js';
+import { subcloudsProjection } from './projections/distcloud/subclouds.js';
 import { auditLogProjection } from './projections/history/auditLog.js';
 
-export const PROJECTIONS = [asAny(subcloudGroupsProjection), asAny(auditLogProjection)];
+export const PROJECTIONS = [asAny(subcloudGroupsProjection), asAny(subcloudsProjection), asAny(auditLogProjection)];
 
 export interface SiteOptions {
   config: Config;
@@ -81,6 +84,15 @@ export function createSite(o: SiteOptions) {
   const handle = commandHandler({ store: eventStore, upcasters, cache: lruStateCache() });
   const unique = uniqueness(handle);
   const groups = subcloudGroupCommands({ handle, uniqueness: unique, eventStore, readStore, upcasters });
+  const subclouds = subcloudCommands({
+    handle,
+    uniqueness: unique,
+    eventStore,
+    readStore,
+    upcasters,
+    softwareVersion: o.config.softwareVersion,
+    systemControllerManagement: o.config.systemControllerManagement,
+  });
   const runner = projectionRunner({
     eventStore,
     readStore,
@@ -118,6 +130,7 @@ export function createSite(o: SiteOptions) {
     routes: servesApi
       ? {
           '/v1.0/subcloud-groups': subcloudGroupsRouter({ commands: groups, readStore, clock, writes }),
+          '/v1.0/subclouds': subcloudsRouter({ commands: subclouds, readStore, clock, writes }),
           '/history': historyRouter({ eventStore, readStore, upcasters }),
         }
       : {},
@@ -132,7 +145,7 @@ export function createSite(o: SiteOptions) {
     eventStore,
     readStore,
     runner,
-    commands: { groups },
+    commands: { groups, subclouds },
     /** Seeds built-in rows, catches the read models up (or, for ROLE=api, reads how far they are), and (if asked) listens. */
     async start(listen?: { port: number; host: string }): Promise<{ port: number } | undefined> {
       if (servesApi) await groups.seedDefault(systemContext(clock.now(), 'fleetledger', 'seed-default-subcloud-group'));

@@ -3,6 +3,7 @@ import type { Decider, DomainEvent } from './core/decider.js';
 import { reservationDecider } from './core/reservation.js';
 import { sequenceDecider } from './core/sequence.js';
 import type { Upcaster } from './core/upcasting.js';
+import { subcloudDecider } from './distcloud/subcloud.js';
 import { subcloudGroupDecider } from './distcloud/subcloudGroup.js';
 
 export interface AggregateKind {
@@ -17,6 +18,7 @@ const kind = <S, C, E extends DomainEvent>(name: string, decider: Decider<S, C, 
 });
 
 export const AGGREGATES: AggregateKind[] = [
+  kind('subcloud', subcloudDecider),
   kind('subcloudGroup', subcloudGroupDecider),
   kind('reservation', reservationDecider),
   kind('sequence', sequenceDecider),

@@ -1,5 +1,5 @@
 // Renders state and read-model documents exactly as dcmanager v1.0 does (keys, order, value formats).
-import type { Doc } from '../../adapters/readstore/port.js';
+import type { SubcloudFields } from '../../domain/distcloud/subcloud.js';
 import { DEFAULT_GROUP, type GroupFields } from '../../domain/distcloud/subcloudGroup.js';
 
 /** Python's str(datetime) of a naive UTC time: "2024-03-01 12:34:56.123456", no fraction when it is zero. */
@@ -31,17 +31,63 @@ export function presentSubcloudGroup(g: GroupView) {
   };
 }
 
-/** Keys of dcmanager's subcloud_db_model_to_dict, in order (R24.03), as the subcloud read model stores them. */
-const SUBCLOUD_DB_KEYS = [
-  'id', 'name', 'description', 'location', 'software-version', 'management-state', 'availability-status',
-  'deploy-status', 'backup-status', 'backup-datetime', 'error-description', 'region-name',
-  'management-subnet', 'management-start-ip', 'management-end-ip', 'management-gateway-ip',
-  'openstack-installed', 'prestage-status', 'prestage-versions', 'systemcontroller-gateway-ip',
-  'data_install', 'data_upgrade', 'created-at', 'updated-at', 'group_id', 'peer_group_id', 'rehome_data',
-] as const;
+/** dcmanager's subcloud_db_model_to_dict (R24.03): these keys, in this order, mixed hyphens and underscores. */
+export function presentSubcloudDbDict(s: SubcloudFields): Record<string, unknown> {
+  return {
+    id: s.id,
+    name: s.name,
+    description: s.description,
+    location: s.location,
+    'software-version': s.softwareVersion,
+    'management-state': s.managementState,
+    'availability-status': s.availabilityStatus,
+    'deploy-status': s.deployStatus,
+    'backup-status': s.backupStatus,
+    'backup-datetime': pythonDatetime(s.backupDatetime),
+    'error-description': s.errorDescription,
+    'region-name': s.regionName,
+    'management-subnet': s.managementSubnet,
+    'management-start-ip': s.managementStartIp,
+    'management-end-ip': s.managementEndIp,
+    'management-gateway-ip': s.managementGatewayIp,
+    'openstack-installed': s.openstackInstalled,
+    'prestage-status': s.prestageStatus,
+    'prestage-versions': s.prestageVersions,
+    'systemcontroller-gateway-ip': s.systemcontrollerGatewayIp,
+    // Text columns holding JSON in dcmanager's database, rendered as such.
+    data_install: s.dataInstall === null ? null : JSON.stringify(s.dataInstall),
+    data_upgrade: null,
+    'created-at': pythonDatetime(s.createdAt),
+    'updated-at': pythonDatetime(s.updatedAt),
+    group_id: s.groupId,
+    peer_group_id: s.peerGroupId,
+    rehome_data: s.rehomeData === null ? null : JSON.stringify(s.rehomeData),
+  };
+}
 
-/** The plain subcloud dict (as in GET /subcloud-groups/{ref}/subclouds): a subcloud document's `db` view. */
-export function presentSubcloudDbDict(doc: Doc): Record<string, unknown> {
-  const db = (doc.db ?? {}) as Record<string, unknown>;
-  return Object.fromEntries(SUBCLOUD_DB_KEYS.map((k) => [k, db[k] ?? null]));
+const endpointList = (s: SubcloudFields) =>
+  Object.entries(s.endpointSyncStatus).map(([endpoint_type, sync_status]) => ({ endpoint_type, sync_status }));
+
+/** dcmanager's aggregate: the first endpoint's status, or out-of-sync as soon as one differs from it. */
+export function aggregateSyncStatus(s: SubcloudFields): string {
+  const statuses = Object.values(s.endpointSyncStatus);
+  if (statuses.length === 0) return 'unknown';
+  return statuses.every((x) => x === statuses[0]) ? statuses[0]! : 'out-of-sync';
+}
+
+/** GET /subclouds/{ref}: the dict and the endpoint statuses. */
+export const presentSubcloud = (s: SubcloudFields) => ({ ...presentSubcloudDbDict(s), endpoint_sync_status: endpointList(s) });
+
+/** One entry of GET /subclouds: adds the aggregate sync status. */
+export const presentSubcloudListEntry = (s: SubcloudFields) => ({ ...presentSubcloud(s), sync_status: aggregateSyncStatus(s) });
+
+/** GET /subclouds/{ref}/detail: what dcmanager asks the subcloud for, shown only while it is online. */
+export function presentSubcloudDetail(s: SubcloudFields) {
+  const online = s.availabilityStatus === 'online';
+  return {
+    ...presentSubcloud(s),
+    oam_floating_ip: online && s.oamFloatingAddress ? s.oamFloatingAddress : 'unavailable',
+    deploy_config_sync_status: 'unknown',
+    region_name: s.regionName,
+  };
 }

@@ -12,6 +12,7 @@ import { commandContext, etag, ifMatchRevision } from '../http/context.js';
 import { parseWith } from '../http/validation.js';
 import type { WriteResponder } from '../http/writes.js';
 import { presentSubcloudDbDict, presentSubcloudGroup } from './presenters.js';
+import type { SubcloudDoc } from '../../projections/distcloud/subclouds.js';
 
 /** Field types are checked by the domain validators, which give dcmanager's messages; here only the shape. */
 const groupBody = z
@@ -60,7 +61,7 @@ export function subcloudGroupsRouter(d: SubcloudGroupRoutesDeps): Router {
   // dcmanager answers any second path segment (normally "subclouds") with the group's subclouds.
   router.get('/:ref/:subclouds', async (req, res) => {
     const doc = await findGroup(req.params.ref);
-    const subclouds = await d.readStore.find(COLLECTIONS.subclouds, { group_id: doc.id }, { sort: { id: 1 } });
+    const subclouds = await d.readStore.find<SubcloudDoc>(COLLECTIONS.subclouds, { groupId: doc.id }, { sort: { id: 1 } });
     res.json({ subclouds: subclouds.map(presentSubcloudDbDict) });
   });
 

@@ -122,7 +122,7 @@ export function subcloudGroupCommands(deps: SubcloudGroupCommandDeps) {
   }
 
   async function remove(id: number, ctx: CommandContext, ifMatch?: bigint): Promise<GroupWriteResult> {
-    const memberCount = await readStore.count(COLLECTIONS.subclouds, { group_id: id });
+    const memberCount = await readStore.count(COLLECTIONS.subclouds, { groupId: id });
     const r = await decideGroup(id, { type: 'DeleteSubcloudGroup', memberCount, at: ctx.now.toISOString() }, ctx, ifMatch);
     const released =
       r.state.status === 'deleted' ? await uniqueness.release(GROUP_NAME_SCOPE, r.state.name, String(id), ctx) : undefined;

@@ -24,6 +24,8 @@ describe('parseConfig', () => {
       mongoUrl: undefined,
       mongoDb: 'fleetledger',
       role: 'all',
+      softwareVersion: '24.03',
+      systemControllerManagement: { subnet: '192.168.204.0/24', startIp: '192.168.204.2', endIp: '192.168.204.100' },
     });
   });
 

@@ -1,0 +1,164 @@
+// Subcloud commands: which streams each one reads and appends to, and the facts from read models it passes to the
+// pure decider (the other subclouds' ranges, which groups exist, which group a reference names).
+import { randomUUID } from 'node:crypto';
+import type { EventStore } from '../../adapters/eventstore/port.js';
+import type { Doc, ReadStore } from '../../adapters/readstore/port.js';
+import { ConflictError } from '../../domain/core/errors.js';
+import type { UpcasterRegistry } from '../../domain/core/upcasting.js';
+import { COLLECTIONS } from '../../domain/distcloud/collections.js';
+import {
+  subcloudDecider,
+  subcloudExistsMessage,
+  subcloudStream,
+  type SubcloudChanges,
+  type SubcloudCommand,
+  type SubcloudFields,
+  type SubcloudState,
+} from '../../domain/distcloud/subcloud.js';
+import { validateAddRequest, type AddSubcloudRequest } from '../../domain/distcloud/subcloudValidation.js';
+import { aggregateStream } from '../core/aggregateStream.js';
+import { deterministicUuid, type CommandContext } from '../core/context.js';
+import type { Handle } from '../core/handler.js';
+import type { Uniqueness } from '../core/uniqueness.js';
+
+export const SUBCLOUD_NAME_SCOPE = 'subcloudName';
+export const SUBCLOUD_ID_SCOPE = 'subcloud';
+
+export interface SubcloudWriteResult {
+  state: SubcloudState;
+  revision: bigint | 'no_stream';
+  /** Global position of the last event written, for read-your-writes. */
+  position: bigint | undefined;
+}
+
+export interface SubcloudCommandDeps {
+  handle: Handle;
+  uniqueness: Uniqueness;
+  eventStore: EventStore;
+  readStore: ReadStore;
+  upcasters: UpcasterRegistry;
+  softwareVersion: string;
+  systemControllerManagement: { subnet: string; startIp: string; endIp: string };
+}
+
+/** What PATCH takes before the references in it are resolved: `group_id` is an id or a name. */
+export type SubcloudPatch = Omit<SubcloudChanges, 'groupId'> & { groupRef?: string };
+
+type SubcloudDoc = Doc & SubcloudFields;
+
+const latest = (...positions: (bigint | undefined)[]) =>
+  positions.reduce<bigint | undefined>((a, b) => (b === undefined ? a : a === undefined || b > a ? b : a), undefined);
+
+export function subcloudCommands(deps: SubcloudCommandDeps) {
+  const { handle, uniqueness, readStore } = deps;
+
+  const load = (id: number) => aggregateStream(deps.eventStore, deps.upcasters, subcloudStream(id), subcloudDecider);
+
+  const decideSubcloud = (id: number, command: SubcloudCommand, context: CommandContext, ifMatch?: bigint) =>
+    handle({ streamId: subcloudStream(id), decider: subcloudDecider, command, context, ...(ifMatch !== undefined ? { ifMatch } : {}) });
+
+  /** A name reservation stays in use while its holder subcloud exists under that name. */
+  const usesName = (name: string) => async (holder: string) => {
+    const { state } = await load(Number(holder));
+    return state.status === 'active' && state.name === name;
+  };
+
+  /** The region of a new subcloud: 32 hex characters, the same for a repeat of one Idempotency-Key. */
+  const newRegion = (ctx: CommandContext) =>
+    (ctx.idempotency ? deterministicUuid(ctx.idempotency.scope, ctx.idempotency.key, 'region') : randomUUID()).replace(/-/g, '');
+
+  async function configContext(excludeId?: number) {
+    const [subclouds, groups] = await Promise.all([
+      readStore.find<SubcloudDoc>(COLLECTIONS.subclouds),
+      readStore.find<Doc & { id: number }>(COLLECTIONS.subcloudGroups),
+    ]);
+    return {
+      existingSubclouds: subclouds
+        .filter((s) => s.id !== excludeId)
+        .map((s) => ({ id: s.id, name: s.name, managementSubnet: s.managementSubnet, managementStartIp: s.managementStartIp, managementEndIp: s.managementEndIp })),
+      systemControllerManagement: deps.systemControllerManagement,
+      existingGroupIds: groups.map((g) => g.id),
+    };
+  }
+
+  async function add(request: AddSubcloudRequest, ctx: CommandContext): Promise<SubcloudWriteResult> {
+    // dcmanager's order: the request's own rules (400s), then the name (409), then the network rules against the others.
+    const payload = validateAddRequest(request);
+    const name = String(payload.name);
+    const exists = new ConflictError(subcloudExistsMessage(name));
+    if (!ctx.idempotency && (await readStore.count(COLLECTIONS.subclouds, { name })) > 0) throw exists;
+    const id = await uniqueness.allocateId(SUBCLOUD_ID_SCOPE, 1, ctx);
+    const reservation = await uniqueness.reserve({ scope: SUBCLOUD_NAME_SCOPE, value: name, holder: String(id), context: ctx, stillHeld: usesName(name) });
+    if (!reservation.reserved) throw exists;
+    try {
+      const command: SubcloudCommand = {
+        type: 'AddSubcloud',
+        id,
+        region: request.form.region_name && request.form.secondary === 'true' ? request.form.region_name : newRegion(ctx),
+        softwareVersion: deps.softwareVersion,
+        request,
+        context: await configContext(),
+        at: ctx.now.toISOString(),
+      };
+      const r = await decideSubcloud(id, command, ctx);
+      return { state: r.state, revision: r.revision, position: latest(reservation.position, r.position) };
+    } catch (error) {
+      // Refused by the network rules: the name is free again (the id stays used, as a database sequence would).
+      await uniqueness.release(SUBCLOUD_NAME_SCOPE, name, String(id), ctx).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** The group a `group_id` part names (id or name); null when none does (the decider answers `Invalid group`). */
+  async function resolveGroup(ref: string): Promise<number | null> {
+    const trimmed = ref.trim();
+    const filter = /^\d+$/.test(trimmed) ? { id: Number(trimmed) } : { name: trimmed };
+    const [group] = await readStore.find<Doc & { id: number }>(COLLECTIONS.subcloudGroups, filter, { limit: 1 });
+    return group ? group.id : null;
+  }
+
+  async function update(id: number, patch: SubcloudPatch, ctx: CommandContext, fromAnotherDc = false): Promise<SubcloudWriteResult> {
+    const { groupRef, ...rest } = patch;
+    const changes: SubcloudChanges = { ...rest, ...(groupRef !== undefined ? { groupId: await resolveGroup(groupRef) } : {}) };
+    const current = changes.name !== undefined ? await load(id) : undefined;
+    const oldName = current?.state.status === 'active' ? current.state.name : undefined;
+    const renaming = changes.name !== undefined && oldName !== undefined && changes.name !== oldName;
+    let reservedAt: bigint | undefined;
+    if (renaming) {
+      const reservation = await uniqueness.reserve({
+        scope: SUBCLOUD_NAME_SCOPE,
+        value: changes.name!,
+        holder: String(id),
+        context: ctx,
+        stillHeld: usesName(changes.name!),
+      });
+      if (!reservation.reserved) throw new ConflictError(subcloudExistsMessage(changes.name!));
+      reservedAt = reservation.position;
+    }
+    try {
+      const r = await decideSubcloud(id, { type: 'UpdateSubcloud', changes, fromAnotherDc, at: ctx.now.toISOString() }, ctx);
+      const released =
+        renaming && r.state.status === 'active' && r.state.name === changes.name
+          ? await uniqueness.release(SUBCLOUD_NAME_SCOPE, oldName!, String(id), ctx)
+          : undefined;
+      return { state: r.state, revision: r.revision, position: latest(reservedAt, r.position, released) };
+    } catch (error) {
+      if (renaming) await uniqueness.release(SUBCLOUD_NAME_SCOPE, changes.name!, String(id), ctx).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async function remove(id: number, ctx: CommandContext, fromAnotherDc = false): Promise<SubcloudWriteResult> {
+    const r = await decideSubcloud(id, { type: 'DeleteSubcloud', fromAnotherDc, at: ctx.now.toISOString() }, ctx);
+    const released =
+      r.state.status === 'deleted' ? await uniqueness.release(SUBCLOUD_NAME_SCOPE, r.state.name, String(id), ctx) : undefined;
+    return { state: r.state, revision: r.revision, position: latest(r.position, released) };
+  }
+
+  /** Runs a workflow's or the audit's command on one subcloud's stream. */
+  const record = (id: number, command: SubcloudCommand, ctx: CommandContext) => decideSubcloud(id, command, ctx);
+
+  return { add, update, remove, record, load };
+}
+
+export type SubcloudCommands = ReturnType<typeof subcloudCommands>;
