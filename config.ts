@@ -35,6 +35,12 @@ export const configSchema = z.object({
   SYSTEM_CONTROLLER_MGMT_SUBNET: z.string().min(1).default('192.168.204.0/24'),
   SYSTEM_CONTROLLER_MGMT_START_IP: z.string().min(1).default('192.168.204.2'),
   SYSTEM_CONTROLLER_MGMT_END_IP: z.string().min(1).default('192.168.204.100'),
+  /** Port of the subcloud agent API at each subcloud's bootstrap address (docs/subcloud-agent.md). */
+  SUBCLOUD_AGENT_PORT: port.default(8120),
+  /** Seconds between availability audits of the whole fleet (dcmanager's subcloud_audit_interval). */
+  SUBCLOUD_AUDIT_INTERVAL: z.coerce.number().int().min(1).max(86_400).default(30),
+  /** Subclouds audited at the same time. */
+  SUBCLOUD_AUDIT_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(100),
 }).superRefine((c, ctx) => {
   if (c.EVENT_STORE === 'esdb' && !c.ESDB_URL) {
     ctx.addIssue({ code: 'custom', path: ['ESDB_URL'], message: 'is required when EVENT_STORE=esdb' });
@@ -63,6 +69,9 @@ export interface Config {
   role: 'all' | 'api' | 'projector';
   softwareVersion: string;
   systemControllerManagement: { subnet: string; startIp: string; endIp: string };
+  subcloudAgentPort: number;
+  subcloudAuditIntervalSeconds: number;
+  subcloudAuditConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -100,6 +109,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       startIp: c.SYSTEM_CONTROLLER_MGMT_START_IP,
       endIp: c.SYSTEM_CONTROLLER_MGMT_END_IP,
     },
+    subcloudAgentPort: c.SUBCLOUD_AGENT_PORT,
+    subcloudAuditIntervalSeconds: c.SUBCLOUD_AUDIT_INTERVAL,
+    subcloudAuditConcurrency: c.SUBCLOUD_AUDIT_CONCURRENCY,
   };
 }
 

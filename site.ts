@@ -9,6 +9,7 @@ import { esdbEventStore } from './adapters/eventstore/esdb/store.js';
 import type { ReadStore } from './adapters/readstore/port.js';
 import { memoryReadStore } from './adapters/readstore/memory.js';
 import { mongoReadStore } from './adapters/readstore/mongo.js';
+import { subcloudAgentClient, type SubcloudAgentClient } from './adapters/subcloudAgent/client.js';
 import { createApp } from './api/http/app.js';
 import { writeResponder } from './api/http/writes.js';
 import { subcloudGroupsRouter } from './api/distcloud/subcloudGroups.js';
@@ -29,8 +30,12 @@ import { checkpointWatcher } from './projections/core/checkpointWatcher.js';
 import { subcloudGroupsProjection } from './projections/distcloud/subcloudGroups.js';
 import { subcloudsProjection } from './projections/distcloud/subclouds.js';
 import { auditLogProjection } from './projections/history/auditLog.js';
+import type { Workflow, WorkflowFactory } from './workflows/workflow.js';
 
 export const PROJECTIONS = [asAny(subcloudGroupsProjection), asAny(subcloudsProjection), asAny(auditLogProjection)];
+
+/** The site's workflows, in start order (each file under workflows/ adds itself here). */
+export const WORKFLOWS: WorkflowFactory[] = [];
 
 export interface SiteOptions {
   config: Config;
@@ -41,6 +46,10 @@ export interface SiteOptions {
   eventStore?: EventStore;
   /** Required unless READ_STORE=memory (open it with openReadStore: MongoDB connects asynchronously). */
   readStore?: ReadStore;
+  /** The subcloud agent client (tests inject one whose waits are driven by their clock). */
+  agent?: SubcloudAgentClient;
+  /** Which workflows to run (default WORKFLOWS); tests that drive a workflow by hand pass []. */
+  workflows?: WorkflowFactory[];
 }
 
 /** The embedded event store's database file (EVENT_STORE=sqlite). */
@@ -100,6 +109,24 @@ export function createSite(o: SiteOptions) {
     upcasters,
     onError: (err) => logger.error({ err }, 'projection subscription failed; resubscribing'),
   });
+  const agent = o.agent ?? subcloudAgentClient({ port: o.config.subcloudAgentPort });
+  const workflows: Workflow[] = runsProjections
+    ? (o.workflows ?? WORKFLOWS).map((factory) =>
+        factory({
+          eventStore,
+          readStore,
+          upcasters,
+          subclouds,
+          agent,
+          clock,
+          logger,
+          settings: {
+            subcloudAuditIntervalSeconds: o.config.subcloudAuditIntervalSeconds,
+            subcloudAuditConcurrency: o.config.subcloudAuditConcurrency,
+          },
+        }),
+      )
+    : [];
   const watcher = runsProjections ? undefined : checkpointWatcher({ readStore, projections: PROJECTIONS });
   const progress = watcher ?? runner;
   let started = false;
@@ -146,11 +173,15 @@ export function createSite(o: SiteOptions) {
     readStore,
     runner,
     commands: { groups, subclouds },
+    agent,
+    workflows,
     /** Seeds built-in rows, catches the read models up (or, for ROLE=api, reads how far they are), and (if asked) listens. */
     async start(listen?: { port: number; host: string }): Promise<{ port: number } | undefined> {
       if (servesApi) await groups.seedDefault(systemContext(clock.now(), 'fleetledger', 'seed-default-subcloud-group'));
       if (watcher) await watcher.start();
       else await runner.start();
+      // After the read models caught up: a workflow resuming after a restart reads them.
+      for (const w of workflows) await w.start();
       started = true;
       if (!listen) return undefined;
       const s = app.listen(listen.port, listen.host);
@@ -168,7 +199,9 @@ export function createSite(o: SiteOptions) {
         await new Promise<void>((resolve) => s.close(() => resolve()));
         s.closeAllConnections?.();
       }
+      for (const w of [...workflows].reverse()) await w.stop();
       await runner.stop();
+      await agent.close();
       await eventStore.close();
       await readStore.close();
     },

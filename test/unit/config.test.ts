@@ -26,6 +26,9 @@ describe('parseConfig', () => {
       role: 'all',
       softwareVersion: '24.03',
       systemControllerManagement: { subnet: '192.168.204.0/24', startIp: '192.168.204.2', endIp: '192.168.204.100' },
+      subcloudAgentPort: 8120,
+      subcloudAuditIntervalSeconds: 30,
+      subcloudAuditConcurrency: 100,
     });
   });
 

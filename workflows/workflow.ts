@@ -1,0 +1,37 @@
+// What every workflow is to the site that runs it, and what it is given. A workflow decides only *when* to act;
+// the deciders decide *what* may happen. Workflows run where projections run (ROLE=all or ROLE=projector).
+import type { Logger } from 'pino';
+import type { EventStore } from '../adapters/eventstore/port.js';
+import type { ReadStore } from '../adapters/readstore/port.js';
+import type { SubcloudAgentClient } from '../adapters/subcloudAgent/client.js';
+import type { SubcloudCommands } from '../commands/distcloud/subclouds.js';
+import type { Clock } from '../domain/core/clock.js';
+import type { UpcasterRegistry } from '../domain/core/upcasting.js';
+
+export interface Workflow {
+  readonly name: string;
+  /** Starts the workflow's loop or subscription; resolves once it is running (not when it is done). */
+  start(): Promise<void>;
+  /** Stops taking new work and waits for the step in hand to end. */
+  stop(): Promise<void>;
+}
+
+export interface WorkflowDeps {
+  eventStore: EventStore;
+  readStore: ReadStore;
+  upcasters: UpcasterRegistry;
+  subclouds: SubcloudCommands;
+  agent: SubcloudAgentClient;
+  clock: Clock;
+  logger: Logger;
+  settings: WorkflowSettings;
+}
+
+export interface WorkflowSettings {
+  /** Seconds between two availability audits of the fleet (dcmanager's subcloud_audit_interval). */
+  subcloudAuditIntervalSeconds: number;
+  /** Subclouds audited at once. */
+  subcloudAuditConcurrency: number;
+}
+
+export type WorkflowFactory = (deps: WorkflowDeps) => Workflow;
