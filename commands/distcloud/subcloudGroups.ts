@@ -17,6 +17,7 @@ import { COLLECTIONS } from '../../domain/distcloud/collections.js';
 import { aggregateStream } from '../core/aggregateStream.js';
 import type { CommandContext } from '../core/context.js';
 import type { Handle } from '../core/handler.js';
+import { latestPosition, withRename } from '../core/renaming.js';
 import type { Uniqueness } from '../core/uniqueness.js';
 
 export const GROUP_NAME_SCOPE = 'subcloudGroupName';
@@ -60,9 +61,6 @@ export function subcloudGroupCommands(deps: SubcloudGroupCommandDeps) {
       ...(ifMatch !== undefined ? { ifMatch } : {}),
     });
 
-  const latest = (...positions: (bigint | undefined)[]) =>
-    positions.reduce<bigint | undefined>((a, b) => (b === undefined ? a : a === undefined || b > a ? b : a), undefined);
-
   async function seedDefault(ctx: CommandContext): Promise<GroupWriteResult> {
     const r = await decideGroup(DEFAULT_GROUP.id, { type: 'SeedDefaultSubcloudGroup', at: ctx.now.toISOString() }, ctx);
     return { state: r.state, revision: r.revision, position: r.position };
@@ -84,7 +82,7 @@ export function subcloudGroupCommands(deps: SubcloudGroupCommandDeps) {
     });
     if (!reservation.reserved) throw new ValidationError(DUPLICATE_GROUP_NAME, 'name');
     const r = await decideGroup(id, { type: 'AddSubcloudGroup', id, fields, at: ctx.now.toISOString() }, ctx);
-    return { state: r.state, revision: r.revision, position: latest(reservation.position, r.position) };
+    return { state: r.state, revision: r.revision, position: latestPosition(reservation.position, r.position) };
   }
 
   /** `input` has passed requireBody and `id` names an existing group (dcmanager checks in that order). */
@@ -93,32 +91,21 @@ export function subcloudGroupCommands(deps: SubcloudGroupCommandDeps) {
     // The current name matters only to a change of name. Folding the whole stream here on every update made each
     // update cost more the more updates the group had had (the handler below reads from its cached state).
     const current = changes.name !== undefined ? await loadGroup(id) : undefined;
-    const oldName = current?.state.status === 'active' ? current.state.name : undefined;
-    const renaming = changes.name !== undefined && oldName !== undefined && changes.name !== oldName;
-    let reservedAt: bigint | undefined;
-    if (renaming) {
-      const reservation = await uniqueness.reserve({
-        scope: GROUP_NAME_SCOPE,
-        value: changes.name!,
-        holder: String(id),
-        context: ctx,
-        stillHeld: groupUsesName(changes.name!),
-      });
-      if (!reservation.reserved) throw new ValidationError(DUPLICATE_GROUP_NAME, 'name');
-      reservedAt = reservation.position;
-    }
-    try {
-      const r = await decideGroup(id, { type: 'UpdateSubcloudGroup', changes, at: ctx.now.toISOString() }, ctx, ifMatch);
-      // The group now answers to its new name; the old one is free.
-      const released =
-        renaming && r.state.status === 'active' && r.state.name === changes.name
-          ? await uniqueness.release(GROUP_NAME_SCOPE, oldName!, String(id), ctx)
-          : undefined;
-      return { state: r.state, revision: r.revision, position: latest(reservedAt, r.position, released) };
-    } catch (error) {
-      if (renaming) await uniqueness.release(GROUP_NAME_SCOPE, changes.name!, String(id), ctx).catch(() => undefined);
-      throw error;
-    }
+    return withRename({
+      uniqueness,
+      scope: GROUP_NAME_SCOPE,
+      holder: String(id),
+      oldName: current?.state.status === 'active' ? current.state.name : undefined,
+      newName: changes.name,
+      context: ctx,
+      stillHeld: groupUsesName,
+      taken: () => new ValidationError(DUPLICATE_GROUP_NAME, 'name'),
+      run: async () => {
+        const r = await decideGroup(id, { type: 'UpdateSubcloudGroup', changes, at: ctx.now.toISOString() }, ctx, ifMatch);
+        return { state: r.state, revision: r.revision, position: r.position };
+      },
+      renamed: (r) => r.state.status === 'active' && r.state.name === changes.name,
+    });
   }
 
   async function remove(id: number, ctx: CommandContext, ifMatch?: bigint): Promise<GroupWriteResult> {
@@ -126,7 +113,7 @@ export function subcloudGroupCommands(deps: SubcloudGroupCommandDeps) {
     const r = await decideGroup(id, { type: 'DeleteSubcloudGroup', memberCount, at: ctx.now.toISOString() }, ctx, ifMatch);
     const released =
       r.state.status === 'deleted' ? await uniqueness.release(GROUP_NAME_SCOPE, r.state.name, String(id), ctx) : undefined;
-    return { state: r.state, revision: r.revision, position: latest(r.position, released) };
+    return { state: r.state, revision: r.revision, position: latestPosition(r.position, released) };
   }
 
   return { seedDefault, add, update, remove };

@@ -19,6 +19,7 @@ import { validateAddRequest, type AddSubcloudRequest } from '../../domain/distcl
 import { aggregateStream } from '../core/aggregateStream.js';
 import { deterministicUuid, type CommandContext } from '../core/context.js';
 import type { Handle } from '../core/handler.js';
+import { latestPosition, withRename } from '../core/renaming.js';
 import type { Uniqueness } from '../core/uniqueness.js';
 
 export const SUBCLOUD_NAME_SCOPE = 'subcloudName';
@@ -45,9 +46,6 @@ export interface SubcloudCommandDeps {
 export type SubcloudPatch = Omit<SubcloudChanges, 'groupId'> & { groupRef?: string };
 
 type SubcloudDoc = Doc & SubcloudFields;
-
-const latest = (...positions: (bigint | undefined)[]) =>
-  positions.reduce<bigint | undefined>((a, b) => (b === undefined ? a : a === undefined || b > a ? b : a), undefined);
 
 export function subcloudCommands(deps: SubcloudCommandDeps) {
   const { handle, uniqueness, readStore } = deps;
@@ -101,7 +99,7 @@ export function subcloudCommands(deps: SubcloudCommandDeps) {
         at: ctx.now.toISOString(),
       };
       const r = await decideSubcloud(id, command, ctx);
-      return { state: r.state, revision: r.revision, position: latest(reservation.position, r.position) };
+      return { state: r.state, revision: r.revision, position: latestPosition(reservation.position, r.position) };
     } catch (error) {
       // Refused by the network rules: the name is free again (the id stays used, as a database sequence would).
       await uniqueness.release(SUBCLOUD_NAME_SCOPE, name, String(id), ctx).catch(() => undefined);
@@ -121,38 +119,28 @@ export function subcloudCommands(deps: SubcloudCommandDeps) {
     const { groupRef, ...rest } = patch;
     const changes: SubcloudChanges = { ...rest, ...(groupRef !== undefined ? { groupId: await resolveGroup(groupRef) } : {}) };
     const current = changes.name !== undefined ? await load(id) : undefined;
-    const oldName = current?.state.status === 'active' ? current.state.name : undefined;
-    const renaming = changes.name !== undefined && oldName !== undefined && changes.name !== oldName;
-    let reservedAt: bigint | undefined;
-    if (renaming) {
-      const reservation = await uniqueness.reserve({
-        scope: SUBCLOUD_NAME_SCOPE,
-        value: changes.name!,
-        holder: String(id),
-        context: ctx,
-        stillHeld: usesName(changes.name!),
-      });
-      if (!reservation.reserved) throw new ConflictError(subcloudExistsMessage(changes.name!));
-      reservedAt = reservation.position;
-    }
-    try {
-      const r = await decideSubcloud(id, { type: 'UpdateSubcloud', changes, fromAnotherDc, at: ctx.now.toISOString() }, ctx);
-      const released =
-        renaming && r.state.status === 'active' && r.state.name === changes.name
-          ? await uniqueness.release(SUBCLOUD_NAME_SCOPE, oldName!, String(id), ctx)
-          : undefined;
-      return { state: r.state, revision: r.revision, position: latest(reservedAt, r.position, released) };
-    } catch (error) {
-      if (renaming) await uniqueness.release(SUBCLOUD_NAME_SCOPE, changes.name!, String(id), ctx).catch(() => undefined);
-      throw error;
-    }
+    return withRename({
+      uniqueness,
+      scope: SUBCLOUD_NAME_SCOPE,
+      holder: String(id),
+      oldName: current?.state.status === 'active' ? current.state.name : undefined,
+      newName: changes.name,
+      context: ctx,
+      stillHeld: usesName,
+      taken: (name) => new ConflictError(subcloudExistsMessage(name)),
+      run: async () => {
+        const r = await decideSubcloud(id, { type: 'UpdateSubcloud', changes, fromAnotherDc, at: ctx.now.toISOString() }, ctx);
+        return { state: r.state, revision: r.revision, position: r.position };
+      },
+      renamed: (r) => r.state.status === 'active' && r.state.name === changes.name,
+    });
   }
 
   async function remove(id: number, ctx: CommandContext, fromAnotherDc = false): Promise<SubcloudWriteResult> {
     const r = await decideSubcloud(id, { type: 'DeleteSubcloud', fromAnotherDc, at: ctx.now.toISOString() }, ctx);
     const released =
       r.state.status === 'deleted' ? await uniqueness.release(SUBCLOUD_NAME_SCOPE, r.state.name, String(id), ctx) : undefined;
-    return { state: r.state, revision: r.revision, position: latest(r.position, released) };
+    return { state: r.state, revision: r.revision, position: latestPosition(r.position, released) };
   }
 
   /** Runs a workflow's or the audit's command on one subcloud's stream. */
