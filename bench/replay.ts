@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Actor, EventMetadata, EventStore, EventToAppend } from '../adapters/eventstore/port.js';
 import { sqliteEventStore } from '../adapters/eventstore/sqlite.js';
 import { groupEvent, groupStream, readAllPages, rebuildReadModels, seconds, type RebuildResults } from './lib.js';
+import { seededRandom } from '../simulator/random.js';
 
 /** `rebuild` (RebuildResults) is the measured figure; its readSeconds is SQLite read + row decoding. */
 export interface ReplayResults extends RebuildResults {
@@ -21,17 +22,8 @@ export interface ReplayResults extends RebuildResults {
   readOnly: { seconds: number; eventsPerSecond: number };
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so every run generates the same history. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers, so every run generates the same history. */
+const prng = seededRandom;
 
 const ADMIN: Actor = { kind: 'user', name: 'admin', roles: ['admin'] };
 const OPERATOR: Actor = { kind: 'user', name: 'operator', roles: ['admin'] };
