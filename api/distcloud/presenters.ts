@@ -1,4 +1,5 @@
 // Renders state and read-model documents exactly as dcmanager v1.0 does (keys, order, value formats).
+import { createHash } from 'node:crypto';
 import type { SubcloudFields } from '../../domain/distcloud/subcloud.js';
 import { DEFAULT_GROUP, type GroupFields } from '../../domain/distcloud/subcloudGroup.js';
 
@@ -89,5 +90,27 @@ export function presentSubcloudDetail(s: SubcloudFields) {
     oam_floating_ip: online && s.oamFloatingAddress ? s.oamFloatingAddress : 'unavailable',
     deploy_config_sync_status: 'unknown',
     region_name: s.regionName,
+  };
+}
+
+/** A stable uuid for a subcloud's alarm summary row (dcmanager's `subcloud_alarms.uuid`), from its region. */
+const alarmSummaryUuid = (s: SubcloudFields) => {
+  const h = createHash('sha256').update(`subcloud_alarms\u0000${s.regionName}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+};
+
+/** One entry of GET /alarms (dcmanager's SubcloudAlarmController, R24.03): `region_name` is the subcloud's name (the
+ *  `subcloud_alarms.name` column); a subcloud not yet audited shows the row dcmanager creates with the subcloud:
+ *  -1 counts and `disabled`. */
+export function presentAlarmSummary(s: SubcloudFields) {
+  const a = s.alarmSummary;
+  return {
+    region_name: s.name,
+    uuid: alarmSummaryUuid(s),
+    critical_alarms: a ? a.criticalAlarms : -1,
+    major_alarms: a ? a.majorAlarms : -1,
+    minor_alarms: a ? a.minorAlarms : -1,
+    warnings: a ? a.warnings : -1,
+    cloud_status: a ? a.cloudStatus : 'disabled',
   };
 }
