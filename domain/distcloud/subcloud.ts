@@ -300,7 +300,9 @@ export type SubcloudCommand =
   | { type: 'StartDeployPhase'; operationId: string; phase: DeployPhase; at: string }
   /** `running`: the phase left its preparation; a `detail` alone is a progress note. */
   | { type: 'ReportDeployProgress'; operationId: string; running?: boolean; detail?: string; at: string }
-  | { type: 'CompleteDeployPhase'; operationId: string; softwareVersion?: string; at: string }
+  /** `deployComplete`: the last phase of a deployment without a config phase ends in `complete` (dcmanager's
+   *  DEPLOY_PHASE_COMPLETE) instead of the phase's own `*-complete`. */
+  | { type: 'CompleteDeployPhase'; operationId: string; softwareVersion?: string; deployComplete?: boolean; at: string }
   | { type: 'FailDeployPhase'; operationId: string; errorDescription: string; at: string }
   | { type: 'MarkInterruptedDeploy'; at: string }
   /** From the audit: this audit's reachability and the consecutive failures counted so far (this one included). */
@@ -537,7 +539,7 @@ function decideDeploy(command: SubcloudCommand, s: ActiveSubcloud): SubcloudEven
       const data = {
         operationId: op.id,
         phase: op.phase,
-        deployStatus: DEPLOY_PHASES[op.phase].complete,
+        deployStatus: command.deployComplete ? D.done : DEPLOY_PHASES[op.phase].complete,
         ...(command.softwareVersion !== undefined ? { softwareVersion: command.softwareVersion } : {}),
         at,
       };

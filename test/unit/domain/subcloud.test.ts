@@ -311,6 +311,13 @@ describe('deploy phases', () => {
     });
   });
 
+  it('the last phase of a deployment without config ends in complete', () => {
+    const b = ev('SubcloudDeployPhaseStarted', { operationId: 'b', phase: 'bootstrap', deployStatus: 'pre-bootstrap', at });
+    spec([...createDone, b]).when({ type: 'CompleteDeployPhase', operationId: 'b', deployComplete: true, at }).then([
+      ev('SubcloudDeployPhaseCompleted', { operationId: 'b', phase: 'bootstrap', deployStatus: 'complete', at }),
+    ]);
+  });
+
   it('a failure while preparing gives the prep-failed state, while running the failed one, with the error description', () => {
     spec([...createDone, started]).when({ type: 'FailDeployPhase', operationId: 'op-9', errorDescription: 'no BMC', at }).then([
       ev('SubcloudDeployPhaseFailed', { operationId: 'op-9', deployStatus: 'pre-install-failed', errorDescription: 'no BMC', at }),
