@@ -14,6 +14,7 @@ import { createApp } from './api/http/app.js';
 import { writeResponder } from './api/http/writes.js';
 import { subcloudGroupsRouter } from './api/distcloud/subcloudGroups.js';
 import { subcloudsRouter } from './api/distcloud/subclouds.js';
+import { alarmsRouter } from './api/distcloud/alarms.js';
 import { historyRouter } from './api/history/router.js';
 import { systemContext } from './commands/core/context.js';
 import { commandHandler } from './commands/core/handler.js';
@@ -30,12 +31,14 @@ import { checkpointWatcher } from './projections/core/checkpointWatcher.js';
 import { subcloudGroupsProjection } from './projections/distcloud/subcloudGroups.js';
 import { subcloudsProjection } from './projections/distcloud/subclouds.js';
 import { auditLogProjection } from './projections/history/auditLog.js';
+import { subcloudDeploy } from './workflows/subcloudDeploy.js';
+import { availabilityAudit } from './workflows/availabilityAudit.js';
 import type { Workflow, WorkflowFactory } from './workflows/workflow.js';
 
 export const PROJECTIONS = [asAny(subcloudGroupsProjection), asAny(subcloudsProjection), asAny(auditLogProjection)];
 
 /** The site's workflows, in start order (each file under workflows/ adds itself here). */
-export const WORKFLOWS: WorkflowFactory[] = [];
+export const WORKFLOWS: WorkflowFactory[] = [subcloudDeploy, availabilityAudit];
 
 export interface SiteOptions {
   config: Config;
@@ -158,6 +161,7 @@ export function createSite(o: SiteOptions) {
       ? {
           '/v1.0/subcloud-groups': subcloudGroupsRouter({ commands: groups, readStore, clock, writes }),
           '/v1.0/subclouds': subcloudsRouter({ commands: subclouds, readStore, clock, writes }),
+          '/v1.0/alarms': alarmsRouter({ readStore }),
           '/history': historyRouter({ eventStore, readStore, upcasters }),
         }
       : {},

@@ -52,7 +52,9 @@ export async function startTestSite(
   const stores = await startTestStores(overrides.stores);
   const config = parseConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...stores.env, ...overrides.env });
   const readStore = overrides.readStore ?? (await openReadStore(config));
-  const site = createSite({ config, adminToken: TEST_TOKEN, clock, logger: pino({ level: 'silent' }), readStore, ...overrides });
+  // No workflows unless a test asks for them: a deploy or an audit would otherwise reach out to addresses the test
+  // never meant to serve.
+  const site = createSite({ config, adminToken: TEST_TOKEN, clock, logger: pino({ level: 'silent' }), readStore, workflows: [], ...overrides });
   const { port } = (await site.start({ port: 0, host: '127.0.0.1' }))!;
   const base = `http://127.0.0.1:${port}`;
   const agent = new Agent({ connections: 64 });
