@@ -342,7 +342,8 @@ export class SimSubcloud {
   }
 
   endpoints() {
-    const base: SyncStatus = this.deployState === 'configured' ? 'in-sync' : 'unknown';
+    // A bootstrapped subcloud syncs with its controller whether or not a deploy config followed.
+    const base: SyncStatus = this.deployState === 'configured' || this.deployState === 'bootstrapped' ? 'in-sync' : 'unknown';
     return {
       endpoint_sync_status: ENDPOINT_TYPES.map((t) => ({ endpoint_type: t, sync_status: this.faults.syncStatus?.[t] ?? base })),
     };
