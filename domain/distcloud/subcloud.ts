@@ -18,7 +18,7 @@
 // peer group) comes in the command as plain data, read by the command handler.
 import type { Decider, DomainEvent } from '../core/decider.js';
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../core/errors.js';
-import { validateSubcloudConfig, type SubcloudConfigContext } from './bootstrapValues.js';
+import { validateSubcloudConfig, type SubcloudConfigContext, type SubcloudNetworkConfig } from './bootstrapValues.js';
 import {
   SUBCLOUD_NAME_PATTERN,
   savedPayload,
@@ -203,7 +203,7 @@ export type ActiveSubcloud = { status: 'active' } & SubcloudFields;
 export const initialState = (): SubcloudState => ({ status: 'absent' });
 
 // ---- events ----
-export interface SubcloudAddedData {
+export interface SubcloudAddedData extends SubcloudNetworkConfig {
   id: number;
   name: string;
   description: string | null;
@@ -211,13 +211,6 @@ export interface SubcloudAddedData {
   softwareVersion: string;
   regionName: string;
   deployStatus: DeployStatus;
-  managementSubnet: string;
-  managementStartIp: string;
-  managementEndIp: string;
-  managementGatewayIp: string;
-  systemcontrollerGatewayIp: string;
-  oamFloatingAddress: string;
-  groupId: number;
   bootstrapAddress: string | null;
   dataInstall: Record<string, unknown> | null;
   /** The bootstrap values and form fields, without any password (for the deploy workflow). */
