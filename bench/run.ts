@@ -11,6 +11,11 @@
 // Environment equivalents: BENCH_DURATION (seconds per measured phase), BENCH_REPLAY_EVENTS, BENCH_ESDB_REPLAY_EVENTS
 // (events replayed from EventStoreDB: 100,000, or 20,000 with --quick), BENCH_ONLY, BENCH_QUICK=1.
 // --profile writes a CPU profile of the HTTP server process (node --cpu-prof) under bench/results/.
+//
+//   npm run bench -- --only=subclouds [--subclouds-count=5000]   opt-in, not in the default set (about 6 minutes at 5,000 on 2 cores)
+// Section subclouds: the simulator (simulator/main.ts) and a site (main.ts) as two processes; adds N subclouds
+// (5,000, or 500 with --quick; BENCH_SUBCLOUDS), waits for them to deploy and go online, manages them, and measures
+// the availability audit's cycle and the events an idle cycle appends (see bench/subclouds.ts).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -19,9 +24,12 @@ import { benchAppends, type AppendResults } from './appends.js';
 import { benchEsdb, type EsdbAppendPath, type EsdbResults } from './esdb.js';
 import { benchHttp, type HttpResults, type HttpRun } from './http.js';
 import { benchReplay, type ReplayResults } from './replay.js';
+import { benchSubclouds, type SubcloudsResults } from './subclouds.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
-const SECTIONS = ['appends', 'replay', 'http', 'esdb'] as const;
+const SECTIONS = ['appends', 'replay', 'http', 'esdb', 'subclouds'] as const;
+/** Run when --only is not given: subclouds takes minutes, so it is asked for by name. */
+const DEFAULT_SECTIONS: Section[] = ['appends', 'replay', 'http', 'esdb'];
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -34,6 +42,7 @@ interface Options {
   profile: boolean;
   writers: number;
   clients: number;
+  subclouds: number;
 }
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
@@ -43,11 +52,11 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     if (!m) throw new Error(`unknown argument ${arg} (see the top of bench/run.ts)`);
     flags.set(m[1]!, m[2] ?? 'true');
   }
-  const known = new Set(['quick', 'duration', 'replay-events', 'esdb-replay-events', 'only', 'profile', 'help']);
+  const known = new Set(['quick', 'duration', 'replay-events', 'esdb-replay-events', 'only', 'profile', 'subclouds-count', 'help']);
   for (const k of flags.keys()) if (!known.has(k)) throw new Error(`unknown flag --${k} (see the top of bench/run.ts)`);
   if (flags.has('help')) {
     console.log(
-      'usage: npm run bench -- [--quick] [--duration=SECONDS] [--replay-events=N] [--esdb-replay-events=N] [--only=appends,replay,http,esdb] [--profile]',
+      'usage: npm run bench -- [--quick] [--duration=SECONDS] [--replay-events=N] [--esdb-replay-events=N] [--only=appends,replay,http,esdb,subclouds] [--profile] [--subclouds-count=N]',
     );
     process.exit(0);
   }
@@ -64,9 +73,10 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     number('--esdb-replay-events', flags.get('esdb-replay-events') ?? env.BENCH_ESDB_REPLAY_EVENTS, quick ? 20_000 : 100_000),
   );
   const onlyRaw = flags.get('only') ?? env.BENCH_ONLY;
-  const only = onlyRaw ? onlyRaw.split(',').map((s) => s.trim()) : [...SECTIONS];
+  const only = onlyRaw ? onlyRaw.split(',').map((s) => s.trim()) : [...DEFAULT_SECTIONS];
+  const subclouds = Math.round(number('--subclouds-count', flags.get('subclouds-count') ?? env.BENCH_SUBCLOUDS, quick ? 500 : 5_000));
   for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only takes ${SECTIONS.join(',')}, not ${s}`);
-  return { quick, duration, replayEvents, esdbReplayEvents, only: only as Section[], profile: flags.has('profile'), writers: 64, clients: 32 };
+  return { quick, duration, replayEvents, esdbReplayEvents, only: only as Section[], profile: flags.has('profile'), writers: 64, clients: 32, subclouds };
 }
 
 interface Target {
@@ -225,6 +235,21 @@ function esdbRows(e: EsdbResults): Row[] {
   return rows;
 }
 
+function subcloudRows(s: SubcloudsResults, targets: Map<string, Target>): Row[] {
+  const B = 'subclouds';
+  const cycle = targets.get('subclouds.auditCycle')!;
+  const idle = targets.get('subclouds.idleEvents')!;
+  return [
+    [B, `add ${fmt(s.subclouds)} (multipart POST, ${s.clientConcurrency} in flight) (s)`, `${fmt(s.add.seconds, 1)} (${fmt(s.add.perSecond)}/s)`, '', ''],
+    [B, `first POST to all complete and online, op ${s.opSeconds} s (s)`, fmt(s.completeOnlineSeconds, 1), '', ''],
+    [B, `manage all (PATCH) / until all managed (s)`, `${fmt(s.manage.seconds, 1)} / ${fmt(s.managedSeconds, 1)}`, '', ''],
+    [B, `audit cycle, ${fmt(s.subclouds)} managed, concurrency ${s.auditConcurrency} (s)`, fmt(s.auditCycleMs / 1000, 2), targetText(cycle), verdict(cycle)],
+    [B, `events per idle audit cycle (${s.idleCycles.length} cycles)`, fmt(s.eventsPerIdleCycle, 1), '= 0', verdict(idle)],
+    [B, 'RSS at the end: site / simulator (MB)', `${fmt(s.siteRssMB)} / ${fmt(s.simulatorRssMB)}`, '', ''],
+    [B, 'site log lines at warn or above', fmt(s.siteWarnings), '', ''],
+  ];
+}
+
 // ---- main ----
 
 async function main(): Promise<number> {
@@ -238,7 +263,7 @@ async function main(): Promise<number> {
   );
   if (info.loadAverage[0]! > info.cpus * 0.5) say('the machine is busy: expect low and noisy figures');
 
-  const results: { appends?: AppendResults; replay?: ReplayResults; http?: HttpResults; esdb?: EsdbResults } = {};
+  const results: { appends?: AppendResults; replay?: ReplayResults; http?: HttpResults; esdb?: EsdbResults; subclouds?: SubcloudsResults } = {};
   const errors: { section: Section; message: string }[] = [];
   const targets = new Map<string, Target>();
   const fail = (section: Section, error: unknown) => {
@@ -315,6 +340,27 @@ async function main(): Promise<number> {
     }
   }
 
+  // In a process of its own with the simulator in another: after the others, so they do not share the machine.
+  if (o.only.includes('subclouds')) {
+    say(`subclouds: ${fmt(o.subclouds)} simulated subclouds, audit every 5 s`);
+    try {
+      const s = await benchSubclouds({
+        subclouds: o.subclouds,
+        opSeconds: 1,
+        auditIntervalSeconds: 5,
+        clientConcurrency: 16,
+        idleCycles: 2,
+        timeoutSeconds: 1_800,
+        say: (line) => say(`subclouds: ${line}`),
+      });
+      results.subclouds = s;
+      targets.set('subclouds.auditCycle', target('subclouds.auditCycle', `one full availability audit cycle, ${s.subclouds} managed subclouds, concurrency ${s.auditConcurrency}`, s.auditCycleMs / 1000, 10, 'max', ' s'));
+      targets.set('subclouds.idleEvents', target('subclouds.idleEvents', 'events appended per idle audit cycle', s.eventsPerIdleCycle, 0, 'max', ''));
+    } catch (error) {
+      fail('subclouds', error);
+    }
+  }
+
   const finishedAt = new Date();
   const rows: Row[] = [
     ...(results.appends ? appendRows(results.appends, targets) : []),
@@ -322,6 +368,7 @@ async function main(): Promise<number> {
     // Beside the SQLite figures it compares with (it runs last).
     ...(results.esdb ? esdbRows(results.esdb) : []),
     ...(results.http ? httpRows(results.http, targets) : []),
+    ...(results.subclouds ? subcloudRows(results.subclouds, targets) : []),
   ];
   const report = {
     version: 1,
