@@ -1,7 +1,8 @@
 // /v1.0/subclouds over HTTP: multipart add, list/show/detail, update, delete, with dcmanager's keys, codes and messages.
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_TOKEN, startTestSite, type TestSite } from '../support/site.js';
+import type { FormCall } from '../support/http.js';
+import { startTestSite, type TestSite } from '../support/site.js';
 import { bootstrap, SYSADMIN_B64 } from '../unit/domain/subcloudFixtures.js';
 
 let t: TestSite;
@@ -10,15 +11,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t.stop());
 
-/** A multipart call as the dcmanager CLI makes it. */
-async function form(method: 'POST' | 'PATCH', path: string, fields: Record<string, string>, files: Record<string, string> = {}) {
-  const body = new FormData();
-  for (const [k, v] of Object.entries(fields)) body.set(k, v);
-  for (const [k, v] of Object.entries(files)) body.set(k, new Blob([v]), `${k}.yaml`);
-  const res = await fetch(`${t.base}${path}`, { method, body, headers: { 'x-auth-token': TEST_TOKEN, accept: 'application/json' } });
-  const text = await res.text();
-  return { status: res.status, json: text ? (JSON.parse(text) as any) : undefined };
-}
+const form: FormCall = (...args) => t.form(...args);
 
 const addSubcloud = (over: Record<string, unknown> = {}, fields: Record<string, string> = {}) =>
   form('POST', '/v1.0/subclouds/', { sysadmin_password: SYSADMIN_B64, 'bootstrap-address': '10.10.10.12', ...fields }, { bootstrap_values: stringify(bootstrap(over)) });

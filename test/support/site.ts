@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Agent } from 'undici';
-import { apiCaller } from './http.js';
+import { apiCaller, formCaller } from './http.js';
 import { parseConfig } from '../../config.js';
 import { manualClock } from '../../domain/core/clock.js';
 import { createSite, openReadStore, type SiteOptions } from '../../site.js';
@@ -66,6 +66,8 @@ export async function startTestSite(
     base,
     /** One HTTP call; JSON bodies are sent as JSON, the token is sent unless headers override it. */
     call: apiCaller(base, agent, TEST_TOKEN),
+    /** One multipart call (POST/PATCH /v1.0/subclouds), as the dcmanager CLI sends it. */
+    form: formCaller(base, TEST_TOKEN),
     async stop() {
       await agent.close();
       await site.stop();

@@ -18,6 +18,7 @@ import { createAvailabilityAudit, isAuditable, type AvailabilityAuditOptions } f
 import type { WorkflowDeps } from '../../workflows/workflow.js';
 import { expectReadModelsEqualRebuild } from '../support/readModels.js';
 import { apiCaller } from '../support/http.js';
+import type { FormCall } from '../support/http.js';
 import { TEST_TOKEN, startTestSite, type TestSite } from '../support/site.js';
 import { SYSADMIN_B64 } from '../unit/domain/subcloudFixtures.js';
 
@@ -32,14 +33,7 @@ let agent: SubcloudAgentClient;
 /** Health calls in flight, and the most seen at once. */
 const inFlight = { now: 0, max: 0 };
 
-async function form(method: 'POST' | 'PATCH', path: string, fields: Record<string, string>, files: Record<string, string> = {}) {
-  const body = new FormData();
-  for (const [k, v] of Object.entries(fields)) body.set(k, v);
-  for (const [k, v] of Object.entries(files)) body.set(k, new Blob([v]), `${k}.yaml`);
-  const res = await fetch(`${t.base}${path}`, { method, body, headers: { 'x-auth-token': TEST_TOKEN, accept: 'application/json' } });
-  const text = await res.text();
-  return { status: res.status, json: text ? (JSON.parse(text) as any) : undefined };
-}
+const form: FormCall = (...args) => t.form(...args);
 
 /** The site's deps for a workflow, with the counting agent. */
 const deps = (concurrency = 2): WorkflowDeps => ({

@@ -11,7 +11,7 @@ import { manualClock } from '../../domain/core/clock.js';
 import { TRANSITORY_STATES } from '../../domain/distcloud/subcloud.js';
 import { startFleetSimulator, type FleetSimulator } from '../../simulator/fleet.js';
 import { subcloudDeployWorkflow } from '../../workflows/subcloudDeploy.js';
-import { TEST_TOKEN, startTestSite, type TestSite } from '../support/site.js';
+import { startTestSite, type TestSite } from '../support/site.js';
 import { SYSADMIN_B64 } from '../unit/domain/subcloudFixtures.js';
 
 const PORT = 18120;
@@ -75,17 +75,14 @@ const simState = (i: number) => fleet.subcloud(sim(i).name)!;
 
 /** `dcmanager subcloud add` with the simulator's values files for subcloud i. */
 async function add(site: TestSite, i: number, o: { install?: boolean; deployConfig?: boolean; address?: string } = {}) {
-  const body = new FormData();
-  body.set('sysadmin_password', SYSADMIN_B64);
-  body.set('bootstrap-address', o.address ?? sim(i).address);
-  if (o.install) body.set('bmc_password', Buffer.from('bmc-secret').toString('base64'));
-  body.set('bootstrap_values', new Blob([readFileSync(sim(i).bootstrapValuesPath!, 'utf8')]), 'bootstrap_values.yaml');
-  if (o.install) body.set('install_values', new Blob([readFileSync(sim(i).installValuesPath!, 'utf8')]), 'install_values.yaml');
-  if (o.deployConfig) body.set('deploy_config', new Blob(['applications: []\n']), 'deploy_config.yaml');
-  const res = await fetch(`${site.base}/v1.0/subclouds`, { method: 'POST', body, headers: { 'x-auth-token': TEST_TOKEN, accept: 'application/json' } });
-  const json = (await res.json()) as { id: number; 'deploy-status': string };
-  expect(res.status).toBe(200);
-  return json.id;
+  const fields: Record<string, string> = { sysadmin_password: SYSADMIN_B64, 'bootstrap-address': o.address ?? sim(i).address };
+  if (o.install) fields.bmc_password = Buffer.from('bmc-secret').toString('base64');
+  const files: Record<string, string> = { bootstrap_values: readFileSync(sim(i).bootstrapValuesPath!, 'utf8') };
+  if (o.install) files.install_values = readFileSync(sim(i).installValuesPath!, 'utf8');
+  if (o.deployConfig) files.deploy_config = 'applications: []\n';
+  const r = await site.form('POST', '/v1.0/subclouds', fields, files);
+  expect(r.status).toBe(200);
+  return (r.json as { id: number }).id;
 }
 
 /** Where a deployment ends: complete or a failed state (the `*-complete` of a phase is a step on the way). */
