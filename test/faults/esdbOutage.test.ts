@@ -1,9 +1,12 @@
 // EventStoreDB going away and coming back, on the emulator: the API answers 503 while the server is down (writes
 // only; reads come from the read models), changes nothing it did not confirm, and recovers by itself, with no
 // restart of fleetledger; the projections resubscribe and end equal to a rebuild from zero (no gap, no duplicate).
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, expectReadModelsEqualRebuild } from '../support/readModels.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { expectReadModelsEqualRebuild } from '../support/readModels.js';
 import { startTestSite, type TestSite } from '../support/site.js';
+
+/** Clients reconnect on their own schedule: poll every 50 ms, for at most 20 s. */
+const WAIT = { timeout: 20_000, interval: 50 };
 
 let t: TestSite | undefined;
 afterEach(async () => {
@@ -44,12 +47,13 @@ describe('EventStoreDB outage (emulator)', () => {
 
     // Back: the same site recovers by itself; retries with the same keys complete the refused creates exactly once.
     await emulator.restart();
-    await eventually(async () => ((await site.call('GET', '/ready')).status === 200 ? true : undefined));
+    await vi.waitFor(async () => expect((await site.call('GET', '/ready')).status).toBe(200), WAIT);
     for (const name of refused) {
-      const r = await eventually(async () => {
+      const r = await vi.waitFor(async () => {
         const res = await send(name);
-        return res.status === 503 ? undefined : res;
-      });
+        expect(res.status).not.toBe(503);
+        return res;
+      }, WAIT);
       expect(r.status, r.text).toBe(200);
     }
     // Repeats of confirmed creates answer as before, with the same id.
@@ -76,10 +80,11 @@ describe('EventStoreDB outage (emulator)', () => {
     await emulator.restart();
     // Written after the restart: reach the read model only through the projector's new subscription.
     for (let i = 0; i < 10; i++) {
-      const r = await eventually(async () => {
+      const r = await vi.waitFor(async () => {
         const res = await site.call('POST', '/v1.0/subcloud-groups', group(`after-${i}`));
-        return res.status === 503 ? undefined : res;
-      });
+        expect(res.status).not.toBe(503);
+        return res;
+      }, WAIT);
       expect(r.status).toBe(200);
     }
     await expectReadModelsEqualRebuild(site);
@@ -97,7 +102,7 @@ describe('EventStoreDB outage (emulator)', () => {
       expect(r.status).toBe(200);
       // Read-your-writes held: the projector resubscribed and applied it before the answer.
       expect(r.headers['fleetledger-consistency']).toBeUndefined();
-      await eventually(async () => (emulator.stats.openSubscriptions > 0 ? true : undefined));
+      await vi.waitFor(() => expect(emulator.stats.openSubscriptions).toBeGreaterThan(0), WAIT);
     }
     await expectReadModelsEqualRebuild(site);
   });

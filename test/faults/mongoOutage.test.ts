@@ -1,9 +1,12 @@
 // MongoDB (the read store) going away and coming back, on the wire emulator: reads and readiness answer 503 naming
 // the read store while it is down; the projector keeps its place and, once MongoDB is back, the read models catch up
 // to equal a rebuild from zero, with no restart of fleetledger.
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, expectReadModelsEqualRebuild } from '../support/readModels.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { expectReadModelsEqualRebuild } from '../support/readModels.js';
 import { startTestSite, type TestSite } from '../support/site.js';
+
+/** Clients reconnect on their own schedule: poll every 50 ms, for at most 20 s. */
+const WAIT = { timeout: 20_000, interval: 50 };
 
 let t: TestSite | undefined;
 afterEach(async () => {
@@ -31,7 +34,7 @@ describe('MongoDB outage (wire emulator)', () => {
     expect(ready.json.readStore).toBe('unavailable');
 
     await mongo.restart();
-    await eventually(async () => ((await site.call('GET', '/ready')).status === 200 ? true : undefined));
+    await vi.waitFor(async () => expect((await site.call('GET', '/ready')).status).toBe(200), WAIT);
     for (let i = 5; i < 10; i++) expect((await site.call('POST', '/v1.0/subcloud-groups', group(`m-${i}`))).status).toBe(200);
     await expectReadModelsEqualRebuild(site);
     const names = ((await site.call('GET', '/v1.0/subcloud-groups')).json.subcloud_groups as { name: string }[]).map((g) => g.name);

@@ -22,14 +22,3 @@ export async function expectReadModelsEqualRebuild(site: TestSite, timeoutMs = 1
   await projectionRunner({ eventStore: site.site.eventStore, readStore: rebuilt, projections: PROJECTIONS, upcasters: upcasterRegistry([]) }).rebuild();
   expect(await readModelSnapshot(site.site.readStore)).toEqual(await readModelSnapshot(rebuilt));
 }
-
-/** Polls until check() gives a value (clients reconnect on their own schedule), failing after the deadline. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
