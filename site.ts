@@ -33,7 +33,7 @@ import { subcloudsProjection } from './projections/distcloud/subclouds.js';
 import { auditLogProjection } from './projections/history/auditLog.js';
 import { subcloudDeploy } from './workflows/subcloudDeploy.js';
 import { availabilityAudit } from './workflows/availabilityAudit.js';
-import type { Workflow, WorkflowFactory } from './workflows/workflow.js';
+import type { Workflow, WorkflowDeps, WorkflowFactory } from './workflows/workflow.js';
 
 export const PROJECTIONS = [asAny(subcloudGroupsProjection), asAny(subcloudsProjection), asAny(auditLogProjection)];
 
@@ -113,23 +113,21 @@ export function createSite(o: SiteOptions) {
     onError: (err) => logger.error({ err }, 'projection subscription failed; resubscribing'),
   });
   const agent = o.agent ?? subcloudAgentClient({ port: o.config.subcloudAgentPort });
-  const workflows: Workflow[] = runsProjections
-    ? (o.workflows ?? WORKFLOWS).map((factory) =>
-        factory({
-          eventStore,
-          readStore,
-          upcasters,
-          subclouds,
-          agent,
-          clock,
-          logger,
-          settings: {
-            subcloudAuditIntervalSeconds: o.config.subcloudAuditIntervalSeconds,
-            subcloudAuditConcurrency: o.config.subcloudAuditConcurrency,
-          },
-        }),
-      )
-    : [];
+  // What each workflow is given; exposed so a test can drive one (say, an audit cycle) with the site's own parts.
+  const workflowDeps: WorkflowDeps = {
+    eventStore,
+    readStore,
+    upcasters,
+    subclouds,
+    agent,
+    clock,
+    logger,
+    settings: {
+      subcloudAuditIntervalSeconds: o.config.subcloudAuditIntervalSeconds,
+      subcloudAuditConcurrency: o.config.subcloudAuditConcurrency,
+    },
+  };
+  const workflows: Workflow[] = runsProjections ? (o.workflows ?? WORKFLOWS).map((factory) => factory(workflowDeps)) : [];
   const watcher = runsProjections ? undefined : checkpointWatcher({ readStore, projections: PROJECTIONS });
   const progress = watcher ?? runner;
   let started = false;
@@ -179,6 +177,7 @@ export function createSite(o: SiteOptions) {
     commands: { groups, subclouds },
     agent,
     workflows,
+    workflowDeps,
     /** Seeds built-in rows, catches the read models up (or, for ROLE=api, reads how far they are), and (if asked) listens. */
     async start(listen?: { port: number; host: string }): Promise<{ port: number } | undefined> {
       if (servesApi) await groups.seedDefault(systemContext(clock.now(), 'fleetledger', 'seed-default-subcloud-group'));

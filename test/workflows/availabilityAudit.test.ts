@@ -1,25 +1,17 @@
 // The availability audit against the in-process fleet simulator, on a test site whose workflows are not started:
 // every cycle is driven by runCycle(), nothing waits for the audit interval.
-import type { Server } from 'node:http';
-import pino from 'pino';
-import { Agent } from 'undici';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subcloudAgentClient, type SubcloudAgentClient } from '../../adapters/subcloudAgent/client.js';
-import { alarmsRouter } from '../../api/distcloud/alarms.js';
-import { createApp } from '../../api/http/app.js';
 import { systemContext } from '../../commands/core/context.js';
-import { UPCASTERS } from '../../domain/aggregates.js';
-import { upcasterRegistry } from '../../domain/core/upcasting.js';
 import type { RecordedEvent } from '../../adapters/eventstore/port.js';
 import { bootstrapValues } from '../../simulator/bootstrapValues.js';
 import { startFleetSimulator, type FleetSimulator } from '../../simulator/fleet.js';
 import { createAvailabilityAudit, isAuditable, type AvailabilityAuditOptions } from '../../workflows/availabilityAudit.js';
 import type { WorkflowDeps } from '../../workflows/workflow.js';
 import { expectReadModelsEqualRebuild } from '../support/readModels.js';
-import { apiCaller } from '../support/http.js';
 import type { FormCall } from '../support/http.js';
-import { TEST_TOKEN, startTestSite, type TestSite } from '../support/site.js';
+import { startTestSite, type TestSite } from '../support/site.js';
 import { SYSADMIN_B64 } from '../unit/domain/subcloudFixtures.js';
 
 const PORT = 8120;
@@ -37,13 +29,8 @@ const form: FormCall = (...args) => t.form(...args);
 
 /** The site's deps for a workflow, with the counting agent. */
 const deps = (concurrency = 2): WorkflowDeps => ({
-  eventStore: t.site.eventStore,
-  readStore: t.site.readStore,
-  upcasters: upcasterRegistry(UPCASTERS),
-  subclouds: t.site.commands.subclouds,
+  ...t.site.workflowDeps,
   agent,
-  clock: t.clock,
-  logger: pino({ level: 'silent' }),
   settings: { subcloudAuditIntervalSeconds: 30, subcloudAuditConcurrency: concurrency },
 });
 
@@ -209,31 +196,15 @@ describe('availability audit', () => {
     expect(of('SubcloudEndpointSyncStatusChanged').endpoints).toEqual({ platform: 'out-of-sync' });
     expect((await cycle()).events).toEqual([]);
 
-    // The alarms router on the site's read model (site.ts mounts it separately).
-    const app = createApp({
-      logger: pino({ level: 'silent' }),
-      adminToken: TEST_TOKEN,
-      readiness: async () => ({ ready: true, detail: {} }),
-      routes: { '/v1.0/alarms': alarmsRouter({ readStore: t.site.readStore }) },
-    });
-    const server: Server = app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve) => server.once('listening', resolve));
-    const http = new Agent();
-    try {
-      const call = apiCaller(`http://127.0.0.1:${(server.address() as { port: number }).port}`, http, TEST_TOKEN);
-      const r = await call('GET', '/v1.0/alarms');
-      expect(r.status).toBe(200);
-      expect(r.json.alarm_summary.map((a: any) => [a.region_name, a.critical_alarms, a.major_alarms, a.minor_alarms, a.warnings, a.cloud_status])).toEqual([
-        ['subcloud1', 0, 0, 0, 0, 'OK'],
-        ['subcloud2', 0, 0, 0, 0, 'OK'],
-        ['subcloud3', 0, 2, 0, 1, 'degraded'],
-        ['subcloud4', 0, 0, 0, 0, 'OK'],
-        ['subcloud5', -1, -1, -1, -1, 'disabled'],
-      ]);
-    } finally {
-      await http.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    const r = await t.call('GET', '/v1.0/alarms');
+    expect(r.status).toBe(200);
+    expect(r.json.alarm_summary.map((a: any) => [a.region_name, a.critical_alarms, a.major_alarms, a.minor_alarms, a.warnings, a.cloud_status])).toEqual([
+      ['subcloud1', 0, 0, 0, 0, 'OK'],
+      ['subcloud2', 0, 0, 0, 0, 'OK'],
+      ['subcloud3', 0, 2, 0, 1, 'degraded'],
+      ['subcloud4', 0, 0, 0, 0, 'OK'],
+      ['subcloud5', -1, -1, -1, -1, 'disabled'],
+    ]);
     await fleet.clearFaults('subcloud3');
     await fleet.clearFaults('subcloud4');
     expect((await cycle()).report.changed).toBe(2);

@@ -1,53 +1,21 @@
-// The deploy workflow against the in-process fleet simulator. Operations run on a manual clock that the agent
-// client's injected sleep advances, so nothing waits for an operation's duration; a test that needs an operation
-// to stay running closes the "gate" the sleeps wait on.
+// The deploy workflow against the in-process fleet simulator, on the gated agent clock (test/support/agentClock.ts):
+// nothing waits for an operation's duration; a test that needs an operation to stay running closes the gate.
 import { readFileSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { subcloudAgentClient } from '../../adapters/subcloudAgent/client.js';
-import { manualClock } from '../../domain/core/clock.js';
 import { TRANSITORY_STATES } from '../../domain/distcloud/subcloud.js';
 import { startFleetSimulator, type FleetSimulator } from '../../simulator/fleet.js';
 import { subcloudDeployWorkflow } from '../../workflows/subcloudDeploy.js';
+import { gatedAgentClock } from '../support/agentClock.js';
 import { startTestSite, type TestSite } from '../support/site.js';
 import { SYSADMIN_B64 } from '../unit/domain/subcloudFixtures.js';
 
 const PORT = 18120;
-const simClock = manualClock('2026-03-01T10:00:00.000Z');
 const workflow = subcloudDeployWorkflow({ pollMs: 1_000 });
-
-let gate: { promise: Promise<void>; open: () => void } | undefined;
-const closeGate = () => {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => (open = resolve));
-  gate = { promise, open };
-};
-const openGate = () => {
-  const g = gate;
-  gate = undefined;
-  g?.open();
-};
-
-/** The client's waits: held while the gate is closed (until aborted), then they move the simulator's clock. */
-async function sleep(ms: number, signal?: AbortSignal) {
-  while (gate) {
-    const g = gate;
-    if (signal?.aborted) throw signal.reason;
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = () => reject(signal!.reason as Error);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      void g.promise.then(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      });
-    });
-  }
-  if (signal?.aborted) throw signal.reason;
-  simClock.advance(ms);
-  await new Promise((r) => setImmediate(r));
-}
+const { clock: simClock, sleep, closeGate, openGate } = gatedAgentClock();
 
 const newAgent = () => subcloudAgentClient({ port: PORT, timeouts: { connectMs: 500, headersMs: 2_000, bodyMs: 2_000 }, sleep });
 
