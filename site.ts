@@ -29,13 +29,19 @@ import { asAny } from './projections/core/projection.js';
 import { projectionRunner } from './projections/core/runner.js';
 import { checkpointWatcher } from './projections/core/checkpointWatcher.js';
 import { subcloudGroupsProjection } from './projections/distcloud/subcloudGroups.js';
+import { subcloudNetworksProjection } from './projections/distcloud/subcloudNetworks.js';
 import { subcloudsProjection } from './projections/distcloud/subclouds.js';
 import { auditLogProjection } from './projections/history/auditLog.js';
 import { subcloudDeploy } from './workflows/subcloudDeploy.js';
 import { availabilityAudit } from './workflows/availabilityAudit.js';
 import type { Workflow, WorkflowDeps, WorkflowFactory } from './workflows/workflow.js';
 
-export const PROJECTIONS = [asAny(subcloudGroupsProjection), asAny(subcloudsProjection), asAny(auditLogProjection)];
+export const PROJECTIONS = [
+  asAny(subcloudGroupsProjection),
+  asAny(subcloudsProjection),
+  asAny(subcloudNetworksProjection),
+  asAny(auditLogProjection),
+];
 
 /** The site's workflows, in start order (each file under workflows/ adds itself here). */
 export const WORKFLOWS: WorkflowFactory[] = [subcloudDeploy, availabilityAudit];

@@ -1,7 +1,9 @@
-// The embedded read store: Maps of documents, filters and sorts evaluated by mingo (Mongo semantics).
+// The embedded read store: Maps of documents, filters and sorts with Mongo semantics (mingo, or a plain predicate
+// for the common filters).
 // Writes replace whole documents, so mingo's slow updater is never on the hot path.
 // Stored documents are frozen: a caller that tries to mutate one fails loudly instead of corrupting the store.
 import { Query } from 'mingo';
+import { compileFilter } from './filterPredicate.js';
 import type { Checkpoint, Doc, Filter, FindOptions, IndexSpec, ReadStore, Sort, WriteOp } from './port.js';
 
 export function memoryReadStore(): ReadStore {
@@ -21,8 +23,12 @@ export function memoryReadStore(): ReadStore {
       const d = coll(collection).get(filter._id);
       return d ? [d] : [];
     }
-    const query = new Query(filter);
-    return docs.filter((d) => query.test(d));
+    // Most filters are decided in plain JavaScript; mingo only for what the predicate defers (filterPredicate.ts).
+    let query: Query | undefined;
+    const byMingo = (d: Doc) => (query ??= new Query(filter)).test(d);
+    const predicate = compileFilter(filter);
+    if (!predicate) return docs.filter(byMingo);
+    return docs.filter((d) => predicate(d) ?? byMingo(d));
   }
 
   return {

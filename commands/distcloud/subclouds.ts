@@ -1,5 +1,6 @@
 // Subcloud commands: which streams each one reads and appends to, and the facts from read models it passes to the
-// pure decider (the other subclouds' ranges, which groups exist, which group a reference names).
+// pure decider (the other subclouds' ranges a new one could clash with, which groups exist, which group a reference
+// names).
 import { randomUUID } from 'node:crypto';
 import type { EventStore } from '../../adapters/eventstore/port.js';
 import type { Doc, ReadStore } from '../../adapters/readstore/port.js';
@@ -12,10 +13,11 @@ import {
   subcloudStream,
   type SubcloudChanges,
   type SubcloudCommand,
-  type SubcloudFields,
   type SubcloudState,
 } from '../../domain/distcloud/subcloud.js';
+import { networkProbes, type BootstrapPayload, type SubcloudConfigContext } from '../../domain/distcloud/bootstrapValues.js';
 import { validateAddRequest, type AddSubcloudRequest } from '../../domain/distcloud/subcloudValidation.js';
+import { networkClashFilter, type SubcloudNetworkDoc } from '../../projections/distcloud/subcloudNetworks.js';
 import { aggregateStream } from '../core/aggregateStream.js';
 import { deterministicUuid, type CommandContext } from '../core/context.js';
 import type { Handle } from '../core/handler.js';
@@ -45,8 +47,6 @@ export interface SubcloudCommandDeps {
 /** What PATCH takes before the references in it are resolved: `group_id` is an id or a name. */
 export type SubcloudPatch = Omit<SubcloudChanges, 'groupId'> & { groupRef?: string };
 
-type SubcloudDoc = Doc & SubcloudFields;
-
 export function subcloudCommands(deps: SubcloudCommandDeps) {
   const { handle, uniqueness, readStore } = deps;
 
@@ -65,15 +65,15 @@ export function subcloudCommands(deps: SubcloudCommandDeps) {
   const newRegion = (ctx: CommandContext) =>
     (ctx.idempotency ? deterministicUuid(ctx.idempotency.scope, ctx.idempotency.key, 'region') : randomUUID()).replace(/-/g, '');
 
-  async function configContext(excludeId?: number) {
-    const [subclouds, groups] = await Promise.all([
-      readStore.find<SubcloudDoc>(COLLECTIONS.subclouds),
+  /** The facts the network rules need: only the subclouds this payload's ranges and OAM subnet could clash with. */
+  async function configContext(payload: BootstrapPayload): Promise<SubcloudConfigContext> {
+    const clash = networkClashFilter(networkProbes(payload));
+    const [nearby, groups] = await Promise.all([
+      clash ? readStore.find<SubcloudNetworkDoc>(COLLECTIONS.subcloudNetworks, clash, { sort: { id: 1 } }) : [],
       readStore.find<Doc & { id: number }>(COLLECTIONS.subcloudGroups),
     ]);
     return {
-      existingSubclouds: subclouds
-        .filter((s) => s.id !== excludeId)
-        .map((s) => ({ id: s.id, name: s.name, managementSubnet: s.managementSubnet, managementStartIp: s.managementStartIp, managementEndIp: s.managementEndIp })),
+      existingSubclouds: nearby.map((s) => ({ id: s.id, name: s.name, managementSubnet: s.managementSubnet, managementStartIp: s.managementStartIp, managementEndIp: s.managementEndIp })),
       systemControllerManagement: deps.systemControllerManagement,
       existingGroupIds: groups.map((g) => g.id),
     };
@@ -95,7 +95,7 @@ export function subcloudCommands(deps: SubcloudCommandDeps) {
         region: request.form.region_name && request.form.secondary === 'true' ? request.form.region_name : newRegion(ctx),
         softwareVersion: deps.softwareVersion,
         request,
-        context: await configContext(),
+        context: await configContext(payload),
         at: ctx.now.toISOString(),
       };
       const r = await decideSubcloud(id, command, ctx);

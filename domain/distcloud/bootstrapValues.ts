@@ -91,7 +91,7 @@ export interface ExistingSubcloud {
 
 /** Plain data the command handler reads before deciding. */
 export interface SubcloudConfigContext {
-  /** Every other subcloud of this site (the one being validated left out). */
+  /** The other subclouds of this site the rules may compare with: every one, or those `networkProbes` touch. */
   existingSubclouds: ExistingSubcloud[];
   /** The system controller's own management address pool (its subnet and its range). */
   systemControllerManagement: { subnet: string; startIp: string; endIp: string };
@@ -113,6 +113,31 @@ export interface SubcloudNetworkConfig {
 export const MIN_SUBNET_SIZE = { simplex: 4, other: 8 } as const;
 export const MIN_RANGE_ADDRESSES = { simplex: 1, other: 3 } as const;
 export const MIN_OAM_SUBNET_SIZE = 3;
+
+/**
+ * What the network rules compare with other subclouds, as plain numbers: the requested management (and admin)
+ * ranges, which may not overlap another subcloud's management range, and the OAM subnet's address, which may not
+ * lie inside another subcloud's management subnet. A handler that passes as `existingSubclouds` only the subclouds
+ * these touch gets the same verdict as with every subcloud, without reading the whole fleet. A value that does not
+ * parse asks for nothing: the rules refuse it before they compare.
+ */
+export interface NetworkProbes {
+  ranges: { version: 4 | 6; start: bigint; end: bigint }[];
+  addresses: { version: 4 | 6; value: bigint }[];
+}
+
+export function networkProbes(payload: BootstrapPayload): NetworkProbes {
+  const ranges: NetworkProbes['ranges'] = [];
+  for (const network of ['management', 'admin'] as const) {
+    const start = parseAddress(payload[`${network}_start_address`]);
+    const end = parseAddress(payload[`${network}_end_address`]);
+    if (start && end && start.version === end.version && start.value <= end.value) {
+      ranges.push({ version: start.version, start: start.value, end: end.value });
+    }
+  }
+  const oam = parseNetwork(payload.external_oam_subnet);
+  return { ranges, addresses: oam ? [{ version: oam.ip.version, value: oam.ip.value }] : [] };
+}
 
 /** Runs one network rule and turns its reason into "<field> invalid: <reason>". */
 function check<T>(field: string, rule: () => T): T {

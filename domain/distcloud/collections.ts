@@ -3,4 +3,5 @@
 export const COLLECTIONS = {
   subcloudGroups: 'subcloud_groups',
   subclouds: 'subclouds',
+  subcloudNetworks: 'subcloud_networks',
 } as const;

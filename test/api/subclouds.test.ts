@@ -56,6 +56,12 @@ describe('POST /v1.0/subclouds', () => {
     const overlap = await addSubcloud({ name: 'subcloud2' });
     expect(overlap.status).toBe(400);
     expect(overlap.json.error.message).toBe('Management address range overlaps with that of subcloud subcloud1');
+    // Its own range is free, but its OAM subnet starts inside subcloud1's management subnet.
+    const oam = await addSubcloud({
+      name: 'subcloud2', management_subnet: '192.168.103.0/24', management_start_address: '192.168.103.2', management_end_address: '192.168.103.50',
+      management_gateway_address: '192.168.103.1', external_oam_subnet: '192.168.101.128/25', external_oam_gateway_address: '192.168.101.129', external_oam_floating_address: '192.168.101.130',
+    });
+    expect(oam.json.error?.message).toBe('external_oam_subnet invalid: Subnet overlaps with another configured subnet');
     const noPassword = await form('POST', '/v1.0/subclouds', { 'bootstrap-address': '10.10.10.12' }, { bootstrap_values: stringify(bootstrap({ name: 'x2' })) });
     expect(noPassword.status).toBe(400);
     expect(noPassword.json.error.message).toBe('subcloud sysadmin_password required');
