@@ -34,6 +34,7 @@
 //
 // stop(): no new work; the subscription ends; steps in flight stop at their next safe point (an operation keeps
 // running on the agent and is resumed as above after a restart).
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { RecordedEvent, Subscription } from '../adapters/eventstore/port.js';
 import { positionFromString, positionToString } from '../adapters/eventstore/port.js';
@@ -119,8 +120,14 @@ function deployWorkflow(deps: WorkflowDeps, options: SubcloudDeployOptions): Wor
   const pollMs = options.pollMs ?? 2_000;
   const systemController = options.systemController ?? DEFAULT_SYSTEM_CONTROLLER;
 
+  /** One signal stops every deploy in flight; each holds up to two listeners on it (a wait and a request). */
+  const stopController = () => {
+    const c = new AbortController();
+    setMaxListeners(concurrency * 2 + 1, c.signal);
+    return c;
+  };
   let stopping = false;
-  let abort = new AbortController();
+  let abort = stopController();
   let subscription: Subscription | undefined;
   let loop: Promise<void> | undefined;
   /** Subcloud ids waiting for a slot, and those queued or running (never twice). */
@@ -383,7 +390,7 @@ function deployWorkflow(deps: WorkflowDeps, options: SubcloudDeployOptions): Wor
     name: SUBCLOUD_DEPLOY_WORKFLOW,
     async start() {
       stopping = false;
-      abort = new AbortController();
+      abort = stopController();
       const checkpoint = await readStore.getCheckpoint(SUBCLOUD_DEPLOY_CHECKPOINT);
       await recover();
       loop = follow(checkpoint === null ? 0n : positionFromString(checkpoint));
