@@ -7,6 +7,7 @@ import {
   ENDPOINT_TYPES, OPERATION_KINDS, operationParamsSchemas, SYNC_STATUSES,
   type DeployState, type OperationKind, type OperationState, type SyncStatus, type SystemControllerRef, type SystemMode,
 } from '../adapters/subcloudAgent/contract.js';
+import { cloudStatusOf } from '../domain/distcloud/subcloud.js';
 import { randomUuid, type Random } from './random.js';
 
 export const faultsSchema = z.object({
@@ -353,7 +354,7 @@ export class SimSubcloud {
     const a = this.alarmCounts();
     return {
       critical_alarms: a.critical, major_alarms: a.major, minor_alarms: a.minor, warnings: a.warnings,
-      cloud_status: a.critical > 0 ? 'critical' : a.major > 0 ? 'degraded' : 'OK',
+      cloud_status: cloudStatusOf({ criticalAlarms: a.critical, majorAlarms: a.major, minorAlarms: a.minor }),
     };
   }
 }

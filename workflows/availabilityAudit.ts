@@ -41,6 +41,7 @@ import { COLLECTIONS } from '../domain/distcloud/collections.js';
 import {
   AVAIL_FAIL_COUNT_TO_ALARM,
   DEPLOY_STATUS,
+  cloudStatusOf,
   decide,
   evolve,
   isSecondaryState,
@@ -84,13 +85,11 @@ export function isAuditable(s: Pick<SubcloudDoc, 'bootstrapAddress' | 'deploySta
   return s.deployStatus === DEPLOY_STATUS.done || s.availabilityStatus === 'online';
 }
 
-const alarmSummaryOf = (a: AgentAlarmSummary): AlarmSummary => ({
-  criticalAlarms: a.critical_alarms,
-  majorAlarms: a.major_alarms,
-  minorAlarms: a.minor_alarms,
-  warnings: a.warnings,
-  cloudStatus: a.cloud_status,
-});
+/** The counts as the agent reports them; cloud_status derived here from them, as dcmanager's audit does. */
+function alarmSummaryOf(a: AgentAlarmSummary): AlarmSummary {
+  const counts = { criticalAlarms: a.critical_alarms, majorAlarms: a.major_alarms, minorAlarms: a.minor_alarms };
+  return { ...counts, warnings: a.warnings, cloudStatus: cloudStatusOf(counts) };
+}
 
 type Probe = { reachable: true } | { reachable: false; reason: string } | { reachable: undefined; error: unknown };
 

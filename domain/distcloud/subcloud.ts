@@ -155,6 +155,13 @@ export interface AlarmSummary {
   cloudStatus: string;
 }
 
+/** dcmanager's cloud_status from a subcloud's alarm counts: any critical alarm, else any major or minor one. */
+export function cloudStatusOf(counts: Pick<AlarmSummary, 'criticalAlarms' | 'majorAlarms' | 'minorAlarms'>): 'critical' | 'degraded' | 'OK' {
+  if (counts.criticalAlarms > 0) return 'critical';
+  if (counts.majorAlarms > 0 || counts.minorAlarms > 0) return 'degraded';
+  return 'OK';
+}
+
 // ---- state ----
 export interface SubcloudFields {
   id: number;

@@ -210,6 +210,16 @@ describe('availability audit', () => {
     expect((await cycle()).report.changed).toBe(2);
   });
 
+  it('minor alarms alone make a subcloud degraded, as dcmanager derives cloud_status from the counts', async () => {
+    await fleet.setFaults('subcloud2', { alarms: { critical: 0, major: 0, minor: 1, warnings: 0 } });
+    const { events } = await cycle();
+    expect(events.map((e) => [e.streamId, dataOf(e).alarmSummary])).toEqual([
+      ['subcloud-2', { criticalAlarms: 0, majorAlarms: 0, minorAlarms: 1, warnings: 0, cloudStatus: 'degraded' }],
+    ]);
+    await fleet.clearFaults('subcloud2');
+    expect((await cycle()).report.changed).toBe(1);
+  });
+
   it('a degraded subcloud is reachable: online, nothing recorded', async () => {
     await fleet.setFaults('subcloud1', { health: 'degraded' });
     const { report, events } = await cycle();
