@@ -86,7 +86,8 @@ export async function startFleetSimulator(options: FleetSimulatorOptions): Promi
     clock,
     durationMs: (kind) => typeof durations === 'number' ? durations : durations[kind] ?? 3_000,
   };
-  const softwareVersion = options.softwareVersion ?? '24.09';
+  // The site's default SOFTWARE_VERSION, so install values written by the simulator pass the site's check.
+  const softwareVersion = options.softwareVersion ?? '24.03';
   const addresses = loopbackAddresses(options.baseAddress ?? '127.0.10.1', options.subclouds);
   const now = clock.now().getTime();
   const subs = addresses.map((address, index) => {

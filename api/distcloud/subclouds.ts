@@ -126,7 +126,7 @@ export function subcloudsRouter(d: SubcloudRoutesDeps): Router {
     const body = await multipart(req);
     const request = addRequest(body);
     const ctx = commandContext(req, d.clock);
-    const result = await d.commands.add(request, ctx);
+    const result = await d.commands.add(request, ctx, fromAnotherDc(req));
     await d.writes.send(res, result.position, presentSubcloud(active(result.state)));
   });
 

@@ -79,7 +79,7 @@ export function subcloudCommands(deps: SubcloudCommandDeps) {
     };
   }
 
-  async function add(request: AddSubcloudRequest, ctx: CommandContext): Promise<SubcloudWriteResult> {
+  async function add(request: AddSubcloudRequest, ctx: CommandContext, fromAnotherDc = false): Promise<SubcloudWriteResult> {
     // dcmanager's order: the request's own rules (400s), then the name (409), then the network rules against the others.
     const payload = validateAddRequest(request);
     const name = String(payload.name);
@@ -96,6 +96,7 @@ export function subcloudCommands(deps: SubcloudCommandDeps) {
         softwareVersion: deps.softwareVersion,
         request,
         context: await configContext(payload),
+        fromAnotherDc,
         at: ctx.now.toISOString(),
       };
       const r = await decideSubcloud(id, command, ctx);

@@ -18,7 +18,8 @@
 // peer group) comes in the command as plain data, read by the command handler.
 import type { Decider, DomainEvent } from '../core/decider.js';
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../core/errors.js';
-import { validateSubcloudConfig, type SubcloudConfigContext, type SubcloudNetworkConfig } from './bootstrapValues.js';
+import { isGiven, validateSubcloudConfig, type SubcloudConfigContext, type SubcloudNetworkConfig } from './bootstrapValues.js';
+import { validateInstallValues } from './installValues.js';
 import {
   SUBCLOUD_NAME_PATTERN,
   savedPayload,
@@ -286,6 +287,8 @@ export type SubcloudCommand =
       softwareVersion: string;
       request: AddSubcloudRequest;
       context: SubcloudConfigContext;
+      /** User-Agent dcmanager/1.0: a peer site's request (its secondary subclouds skip the install values check). */
+      fromAnotherDc?: boolean;
       at: string;
     }
   | {
@@ -331,7 +334,12 @@ function decideAdd(command: Extract<SubcloudCommand, { type: 'AddSubcloud' }>, s
   const str = (v: unknown) => (typeof v === 'string' ? v : null);
   const bootstrapValues = savedPayload(payload, ['install_values']);
   const installValues = command.request.installValues;
-  const { bmc_password: _bmc, ...dataInstall } = installValues ?? {};
+  const { bmc_password: _bmc, ...given } = installValues ?? {};
+  // Step 11: install values (not for a peer site's secondary subcloud, which it has already checked).
+  const dataInstall =
+    installValues && isGiven(installValues) && !(secondary && command.fromAnotherDc === true)
+      ? validateInstallValues(installValues, payload.bmc_password, command.softwareVersion)
+      : given;
   return [
     {
       type: 'SubcloudAdded',

@@ -48,7 +48,7 @@ afterAll(async () => {
 describe('subcloud agent client', () => {
   it('reads system, health, endpoints and alarms', async () => {
     const sys = await client.system(addr(0));
-    expect(sys).toMatchObject({ deploy_state: 'installed', system_mode: 'simplex', software_version: '24.09', name: null });
+    expect(sys).toMatchObject({ deploy_state: 'installed', system_mode: 'simplex', software_version: '24.03', name: null });
     expect(await client.health(addr(0))).toMatchObject({ status: 'healthy', running_operation: null });
     const eps = await client.endpoints(addr(0));
     expect(eps.map((e) => e.endpoint_type)).toEqual([...ENDPOINT_TYPES]);

@@ -213,7 +213,7 @@ describe('fleet simulator', () => {
       if (v.system_mode !== 'simplex') expect(v.external_oam_node_1_address).toBeTruthy();
       subnets.push(mgmt, oam);
       const install = parse(readFileSync(s.installValuesPath!, 'utf8'));
-      expect(install).toMatchObject({ bootstrap_address: s.address, software_version: '24.09' });
+      expect(install).toMatchObject({ bootstrap_address: s.address, software_version: '24.03' });
     }
     const range = ([net, len]: [ipaddr.IPv4, number]) => {
       const start = net.toByteArray().reduce((n, b) => n * 256 + b, 0);

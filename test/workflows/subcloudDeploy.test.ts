@@ -118,7 +118,7 @@ describe('subcloud deploy workflow', () => {
     expect(notes.length).toBeGreaterThan(3);
     expect(notes.every((n, i) => n !== notes[i - 1])).toBe(true);
     const full2 = (await t.call('GET', `/v1.0/subclouds/${full}`)).json;
-    expect(full2).toMatchObject({ 'error-description': 'No errors present', 'software-version': '24.09' });
+    expect(full2).toMatchObject({ 'error-description': 'No errors present', 'software-version': '24.03' });
   });
 
   it('a bootstrap address where nothing listens ends in bootstrap-failed, saying the subcloud could not be reached', async () => {

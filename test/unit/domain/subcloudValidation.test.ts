@@ -226,7 +226,8 @@ describe('secondary subclouds and saved payloads', () => {
   });
 
   it('install values are kept without the BMC password', () => {
-    const req = request({}, {}, { installValues: { bmc_password: 'Ym1j', bootstrap_interface: 'eno1' } });
+    const values = { bootstrap_interface: 'eno1', bootstrap_address: '10.10.10.12', bootstrap_address_prefix: 24, install_type: 2, bmc_username: 'root', bmc_address: '10.10.20.5' };
+    const req = request({ bmc_password: 'Ym1j' }, {}, { installValues: values });
     const [e] = subcloudDecider.decide(addCommand(req), subcloudDecider.initialState());
     expect(e?.data).toMatchObject({ dataInstall: { bootstrap_interface: 'eno1' }, hasBmcPassword: true });
     expect(JSON.stringify(e)).not.toContain('Ym1j');
