@@ -1,7 +1,7 @@
 // Step 11 of POST /subclouds: the install_values file, each rule through the decider with dcmanager's message.
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../domain/core/errors.js';
-import { subcloudDecider } from '../../../domain/distcloud/subcloud.js';
+import { subcloudDecider, type SubcloudCommand } from '../../../domain/distcloud/subcloud.js';
 import { deciderSpec } from '../../support/deciderSpec.js';
 import { addCommand, exactly, request } from './subcloudFixtures.js';
 
@@ -82,7 +82,8 @@ describe('install values (validate_install_values)', () => {
 
   it('a peer site\'s secondary subcloud is not checked again', () => {
     const req = request({ secondary: 'true', region_name: 'r1' }, {}, { installValues: { install_type: 9, bmc_password: BMC } });
-    const [e] = subcloudDecider.decide({ ...addCommand(req), fromAnotherDc: true }, subcloudDecider.initialState());
+    const fromPeer = { ...(addCommand(req) as Extract<SubcloudCommand, { type: 'AddSubcloud' }>), fromAnotherDc: true };
+    const [e] = subcloudDecider.decide(fromPeer, subcloudDecider.initialState());
     expect(e?.type === 'SubcloudAdded' && e.data.dataInstall).toEqual({ install_type: 9 });
     spec([]).when(addCommand(req)).thenThrows(ValidationError, /^subcloud bmc_password required$/);
   });
