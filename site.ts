@@ -102,6 +102,7 @@ export function createSite(o: SiteOptions) {
   const handle = commandHandler({ store: eventStore, upcasters, cache: lruStateCache() });
   const unique = uniqueness(handle);
   const groups = subcloudGroupCommands({ handle, uniqueness: unique, eventStore, readStore, upcasters });
+  const agent = o.agent ?? subcloudAgentClient({ port: o.config.subcloudAgentPort });
   const subclouds = subcloudCommands({
     handle,
     uniqueness: unique,
@@ -110,6 +111,8 @@ export function createSite(o: SiteOptions) {
     upcasters,
     softwareVersion: o.config.softwareVersion,
     systemControllerManagement: o.config.systemControllerManagement,
+    agent,
+    logger,
   });
   const runner = projectionRunner({
     eventStore,
@@ -118,7 +121,6 @@ export function createSite(o: SiteOptions) {
     upcasters,
     onError: (err) => logger.error({ err }, 'projection subscription failed; resubscribing'),
   });
-  const agent = o.agent ?? subcloudAgentClient({ port: o.config.subcloudAgentPort });
   // What each workflow is given; exposed so a test can drive one (say, an audit cycle) with the site's own parts.
   const workflowDeps: WorkflowDeps = {
     eventStore,

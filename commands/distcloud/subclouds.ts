@@ -4,7 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import type { EventStore } from '../../adapters/eventstore/port.js';
 import type { Doc, ReadStore } from '../../adapters/readstore/port.js';
-import { ConflictError } from '../../domain/core/errors.js';
+import type { Logger } from 'pino';
+import type { SubcloudAgentClient } from '../../adapters/subcloudAgent/client.js';
+import { ConflictError, ValidationError } from '../../domain/core/errors.js';
 import type { UpcasterRegistry } from '../../domain/core/upcasting.js';
 import { COLLECTIONS } from '../../domain/distcloud/collections.js';
 import {
@@ -42,6 +44,9 @@ export interface SubcloudCommandDeps {
   upcasters: UpcasterRegistry;
   softwareVersion: string;
   systemControllerManagement: { subnet: string; startIp: string; endIp: string };
+  /** Reads a migrating subcloud's region from the subcloud itself. */
+  agent?: Pick<SubcloudAgentClient, 'system'>;
+  logger?: Logger;
 }
 
 /** What PATCH takes before the references in it are resolved: `group_id` is an id or a name. */
@@ -65,44 +70,75 @@ export function subcloudCommands(deps: SubcloudCommandDeps) {
   const newRegion = (ctx: CommandContext) =>
     (ctx.idempotency ? deterministicUuid(ctx.idempotency.scope, ctx.idempotency.key, 'region') : randomUUID()).replace(/-/g, '');
 
-  /** The facts the network rules need: only the subclouds this payload's ranges and OAM subnet could clash with. */
-  async function configContext(payload: BootstrapPayload): Promise<SubcloudConfigContext> {
+  /**
+   * The facts the network rules need: only the subclouds this payload's ranges and OAM subnet could clash with,
+   * leaving out one named `name` (the subcloud itself, when this repeats an add that went through).
+   */
+  async function configContext(payload: BootstrapPayload, name: string): Promise<SubcloudConfigContext> {
     const clash = networkClashFilter(networkProbes(payload));
     const [nearby, groups] = await Promise.all([
       clash ? readStore.find<SubcloudNetworkDoc>(COLLECTIONS.subcloudNetworks, clash, { sort: { id: 1 } }) : [],
       readStore.find<Doc & { id: number }>(COLLECTIONS.subcloudGroups),
     ]);
     return {
-      existingSubclouds: nearby.map((s) => ({ id: s.id, name: s.name, managementSubnet: s.managementSubnet, managementStartIp: s.managementStartIp, managementEndIp: s.managementEndIp })),
+      existingSubclouds: nearby.filter((s) => s.name !== name).map((s) => ({ id: s.id, name: s.name, managementSubnet: s.managementSubnet, managementStartIp: s.managementStartIp, managementEndIp: s.managementEndIp })),
       systemControllerManagement: deps.systemControllerManagement,
       existingGroupIds: groups.map((g) => g.id),
     };
   }
 
+  /**
+   * Step 9: a new subcloud's region. A peer site names its secondary subcloud's; a subcloud that migrates here is
+   * already deployed and knows its own, which its agent tells; any other gets a new one.
+   */
+  async function regionFor(payload: BootstrapPayload, ctx: CommandContext): Promise<string> {
+    if (payload.secondary === 'true' && typeof payload.region_name === 'string' && payload.region_name) return payload.region_name;
+    if (payload.migrate !== 'true') return newRegion(ctx);
+    const address = payload['bootstrap-address'];
+    const unable = () =>
+      new ValidationError(
+        `Unable to retrieve subcloud region while trying to connect to the subcloud ${String(payload.name)} with bootstrap address ${String(address)}`,
+        'bootstrap-address',
+      );
+    if (typeof address !== 'string' || !address || !deps.agent) throw unable();
+    try {
+      const region = (await deps.agent.system(address, { retries: 1 })).region_name;
+      if (!region) throw unable();
+      return region;
+    } catch (error) {
+      if (error instanceof ValidationError) throw error;
+      deps.logger?.warn({ err: error, subcloud: payload.name, address }, 'could not read the region of a migrating subcloud');
+      throw unable();
+    }
+  }
+
   async function add(request: AddSubcloudRequest, ctx: CommandContext, fromAnotherDc = false): Promise<SubcloudWriteResult> {
-    // dcmanager's order: the request's own rules (400s), then the name (409), then the network rules against the others.
+    // dcmanager's order: the request's own rules (400s), then the name (409), the region, then the network rules.
     const payload = validateAddRequest(request);
     const name = String(payload.name);
     const exists = new ConflictError(subcloudExistsMessage(name));
     if (!ctx.idempotency && (await readStore.count(COLLECTIONS.subclouds, { name })) > 0) throw exists;
+    const draft = {
+      type: 'AddSubcloud' as const,
+      id: 0,
+      region: await regionFor(payload, ctx),
+      softwareVersion: deps.softwareVersion,
+      request,
+      context: await configContext(payload, name),
+      fromAnotherDc,
+      at: ctx.now.toISOString(),
+    };
+    // Every rule before anything is written, so a refused add appends nothing (no id taken, no name reserved).
+    subcloudDecider.decide(draft, subcloudDecider.initialState());
     const id = await uniqueness.allocateId(SUBCLOUD_ID_SCOPE, 1, ctx);
     const reservation = await uniqueness.reserve({ scope: SUBCLOUD_NAME_SCOPE, value: name, holder: String(id), context: ctx, stillHeld: usesName(name) });
     if (!reservation.reserved) throw exists;
     try {
-      const command: SubcloudCommand = {
-        type: 'AddSubcloud',
-        id,
-        region: request.form.region_name && request.form.secondary === 'true' ? request.form.region_name : newRegion(ctx),
-        softwareVersion: deps.softwareVersion,
-        request,
-        context: await configContext(payload),
-        fromAnotherDc,
-        at: ctx.now.toISOString(),
-      };
-      const r = await decideSubcloud(id, command, ctx);
+      const r = await decideSubcloud(id, { ...draft, id }, ctx);
       return { state: r.state, revision: r.revision, position: latestPosition(reservation.position, r.position) };
     } catch (error) {
-      // Refused by the network rules: the name is free again (the id stays used, as a database sequence would).
+      // Refused after all (another add took the range meanwhile): the name is free again; the id stays used, as a
+      // database sequence's would.
       await uniqueness.release(SUBCLOUD_NAME_SCOPE, name, String(id), ctx).catch(() => undefined);
       throw error;
     }

@@ -50,6 +50,7 @@ describe('POST /v1.0/subclouds', () => {
   });
 
   it('409 on a duplicate name, 400 with dcmanager\'s message on bad input, nothing added', async () => {
+    const head = await t.site.eventStore.headPosition();
     const dup = await addSubcloud({ management_subnet: '192.168.102.0/24', management_start_address: '192.168.102.2', management_end_address: '192.168.102.50', management_gateway_address: '192.168.102.1' });
     expect(dup.status).toBe(409);
     expect(dup.json.error.message).toBe('Subcloud with name=subcloud1 already exists');
@@ -72,6 +73,25 @@ describe('POST /v1.0/subclouds', () => {
     expect(notMultipart.status).toBe(400);
     const list = await t.call('GET', '/v1.0/subclouds');
     expect(list.json.subclouds.map((s: any) => s.name)).toEqual(['subcloud1']);
+    // Refused adds append nothing: no id taken, no name reserved and released.
+    expect(await t.site.eventStore.headPosition()).toBe(head);
+  });
+});
+
+describe('POST /v1.0/subclouds with an Idempotency-Key', () => {
+  it('a repeat answers as the first did and adds nothing more', async () => {
+    const values = { name: 'again1', management_subnet: '192.168.120.0/24', management_start_address: '192.168.120.2', management_end_address: '192.168.120.50', management_gateway_address: '192.168.120.1' };
+    const send = () =>
+      form('POST', '/v1.0/subclouds', { sysadmin_password: SYSADMIN_B64 }, { bootstrap_values: stringify(bootstrap(values)) }, { 'idempotency-key': 'add-again1' });
+    const first = await send();
+    expect(first.status).toBe(200);
+    const head = await t.site.eventStore.headPosition();
+    const second = await send();
+    expect(second.status).toBe(200);
+    expect(second.json).toMatchObject({ id: first.json.id, name: 'again1', 'region-name': first.json['region-name'] });
+    expect(await t.site.eventStore.headPosition()).toBe(head);
+    const deleted = await t.call('DELETE', `/v1.0/subclouds/${first.json.id}`);
+    expect(deleted.status).toBe(200);
   });
 });
 

@@ -39,15 +39,16 @@ export type FormCall = (
   path: string,
   fields: Record<string, string>,
   files?: Record<string, string>,
+  headers?: Record<string, string>,
 ) => Promise<{ status: number; json: any }>;
 
 /** A multipart call as the dcmanager CLI makes it: text fields, and files sent as `<name>.yaml`. */
 export function formCaller(base: string, token: string): FormCall {
-  return async (method, path, fields, files = {}) => {
+  return async (method, path, fields, files = {}, headers = {}) => {
     const body = new FormData();
     for (const [k, v] of Object.entries(fields)) body.set(k, v);
     for (const [k, v] of Object.entries(files)) body.set(k, new Blob([v]), `${k}.yaml`);
-    const res = await fetch(`${base}${path}`, { method, body, headers: { 'x-auth-token': token, accept: 'application/json' } });
+    const res = await fetch(`${base}${path}`, { method, body, headers: { 'x-auth-token': token, accept: 'application/json', ...headers } });
     const text = await res.text();
     return { status: res.status, json: text ? (JSON.parse(text) as any) : undefined };
   };

@@ -26,7 +26,9 @@ let outputDir: string;
 beforeAll(async () => {
   outputDir = await mkdtemp(join(tmpdir(), 'fleetledger-deploy-sim-'));
   fleet = await startFleetSimulator({
-    subclouds: 8, baseAddress: '127.0.52.1', port: PORT, adminPort: 0, opDurationMs: 5_000, clock: simClock, outputDir,
+    subclouds: 9, baseAddress: '127.0.52.1', port: PORT, adminPort: 0, opDurationMs: 5_000, clock: simClock, outputDir,
+    // Subcloud 8 is deployed already (under another system controller): it is the one that migrates here.
+    initialState: (i) => (i === 8 ? 'configured' : 'installed'),
   });
   t = await startTestSite({ workflows: [workflow], agent: newAgent() });
 });
@@ -42,15 +44,20 @@ const sim = (i: number) => fleet.subclouds[i]!;
 const simState = (i: number) => fleet.subcloud(sim(i).name)!;
 
 /** `dcmanager subcloud add` with the simulator's values files for subcloud i. */
-async function add(site: TestSite, i: number, o: { install?: boolean; deployConfig?: boolean; address?: string } = {}) {
+async function add(site: TestSite, i: number, o: { install?: boolean; deployConfig?: boolean; address?: string; migrate?: boolean } = {}) {
+  const r = await postAdd(site, i, o);
+  expect(r.status).toBe(200);
+  return (r.json as { id: number }).id;
+}
+
+function postAdd(site: TestSite, i: number, o: { install?: boolean; deployConfig?: boolean; address?: string; migrate?: boolean } = {}) {
   const fields: Record<string, string> = { sysadmin_password: SYSADMIN_B64, 'bootstrap-address': o.address ?? sim(i).address };
+  if (o.migrate) fields.migrate = 'true';
   if (o.install) fields.bmc_password = Buffer.from('bmc-secret').toString('base64');
   const files: Record<string, string> = { bootstrap_values: readFileSync(sim(i).bootstrapValuesPath!, 'utf8') };
   if (o.install) files.install_values = readFileSync(sim(i).installValuesPath!, 'utf8');
   if (o.deployConfig) files.deploy_config = 'applications: []\n';
-  const r = await site.form('POST', '/v1.0/subclouds', fields, files);
-  expect(r.status).toBe(200);
-  return (r.json as { id: number }).id;
+  return site.form('POST', '/v1.0/subclouds', fields, files);
 }
 
 /** Where a deployment ends: complete or a failed state (the `*-complete` of a phase is a step on the way). */
@@ -155,6 +162,22 @@ describe('subcloud deploy workflow', () => {
     } finally {
       openGate();
     }
+  });
+
+  it('migrate: the region is the live subcloud\'s, and only the rehome runs, naming this system controller', async () => {
+    const unreachable = await postAdd(t, 8, { migrate: true, address: '127.0.99.2' });
+    expect(unreachable.status).toBe(400);
+    expect(unreachable.json.error.message).toBe(
+      `Unable to retrieve subcloud region while trying to connect to the subcloud ${sim(8).name} with bootstrap address 127.0.99.2`,
+    );
+    const before = simState(8).regionName;
+    expect(before).toMatch(/^[0-9a-f]{32}$/);
+    const id = await add(t, 8, { migrate: true });
+    const s = await waitForStatus(t, id);
+    expect(s).toMatchObject({ 'deploy-status': 'complete', 'region-name': before });
+    expect(await statuses(t, id)).toEqual(['not-deployed', 'pre-rehome', 'rehoming', 'complete']);
+    expect(kinds(8)).toEqual(['rehome']);
+    expect(simState(8).systemController).toMatchObject({ name: 'SystemController' });
   });
 
   it('a restart of fleetledger during bootstrap resumes the same operation: one POST, no phase twice', async () => {
