@@ -41,7 +41,18 @@ export const configSchema = z.object({
   SUBCLOUD_AUDIT_INTERVAL: z.coerce.number().int().min(1).max(86_400).default(30),
   /** Subclouds audited at the same time. */
   SUBCLOUD_AUDIT_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(100),
+  /** The key that seals secrets in events: 32 random bytes in base64. */
+  SECRET_KEY: z
+    .string()
+    .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32, 'must be 32 random bytes in base64 (openssl rand -base64 32)')
+    .optional(),
+  /** Or a file of such keys, one per line: the first seals, every one opens (key rotation). */
+  SECRET_KEY_FILE: z.string().min(1).optional(),
 }).superRefine((c, ctx) => {
+  if (c.ROLE !== 'all' && !c.SECRET_KEY && !c.SECRET_KEY_FILE) {
+    // A key generated in one process's DATA_DIR would leave the others unable to open what it sealed.
+    ctx.addIssue({ code: 'custom', path: ['SECRET_KEY'], message: `SECRET_KEY or SECRET_KEY_FILE is required when ROLE=${c.ROLE} (every process needs the same keys)` });
+  }
   if (c.EVENT_STORE === 'esdb' && !c.ESDB_URL) {
     ctx.addIssue({ code: 'custom', path: ['ESDB_URL'], message: 'is required when EVENT_STORE=esdb' });
   }
@@ -72,6 +83,8 @@ export interface Config {
   subcloudAgentPort: number;
   subcloudAuditIntervalSeconds: number;
   subcloudAuditConcurrency: number;
+  secretKey: string | undefined;
+  secretKeyFile: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -112,6 +125,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     subcloudAgentPort: c.SUBCLOUD_AGENT_PORT,
     subcloudAuditIntervalSeconds: c.SUBCLOUD_AUDIT_INTERVAL,
     subcloudAuditConcurrency: c.SUBCLOUD_AUDIT_CONCURRENCY,
+    secretKey: c.SECRET_KEY,
+    secretKeyFile: c.SECRET_KEY_FILE,
   };
 }
 

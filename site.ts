@@ -10,6 +10,8 @@ import type { ReadStore } from './adapters/readstore/port.js';
 import { memoryReadStore } from './adapters/readstore/memory.js';
 import { mongoReadStore } from './adapters/readstore/mongo.js';
 import { subcloudAgentClient, type SubcloudAgentClient } from './adapters/subcloudAgent/client.js';
+import { loadSecretKeys } from './adapters/secrets/keys.js';
+import { secretBox, type SecretBox } from './adapters/secrets/secretBox.js';
 import { createApp } from './api/http/app.js';
 import { writeResponder } from './api/http/writes.js';
 import { subcloudGroupsRouter } from './api/distcloud/subcloudGroups.js';
@@ -59,6 +61,8 @@ export interface SiteOptions {
   agent?: SubcloudAgentClient;
   /** Which workflows to run (default WORKFLOWS); tests that drive a workflow by hand pass []. */
   workflows?: WorkflowFactory[];
+  /** Seals and opens secrets; default: the keys SECRET_KEY / SECRET_KEY_FILE / DATA_DIR give (adapters/secrets/keys.ts). */
+  secrets?: SecretBox;
 }
 
 /** The embedded event store's database file (EVENT_STORE=sqlite). */
@@ -103,6 +107,7 @@ export function createSite(o: SiteOptions) {
   const unique = uniqueness(handle);
   const groups = subcloudGroupCommands({ handle, uniqueness: unique, eventStore, readStore, upcasters });
   const agent = o.agent ?? subcloudAgentClient({ port: o.config.subcloudAgentPort });
+  const secrets = o.secrets ?? secretBox(loadSecretKeys(o.config));
   const subclouds = subcloudCommands({
     handle,
     uniqueness: unique,
@@ -113,6 +118,7 @@ export function createSite(o: SiteOptions) {
     systemControllerManagement: o.config.systemControllerManagement,
     agent,
     logger,
+    secrets,
   });
   const runner = projectionRunner({
     eventStore,
@@ -128,6 +134,7 @@ export function createSite(o: SiteOptions) {
     upcasters,
     subclouds,
     agent,
+    secrets,
     clock,
     logger,
     settings: {

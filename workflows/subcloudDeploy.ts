@@ -40,7 +40,9 @@ import type { RecordedEvent, Subscription } from '../adapters/eventstore/port.js
 import { positionFromString, positionToString } from '../adapters/eventstore/port.js';
 import type { Doc } from '../adapters/readstore/port.js';
 import type { Operation, OperationKind, SystemControllerRef } from '../adapters/subcloudAgent/contract.js';
+import { SecretUnavailableError } from '../adapters/secrets/secretBox.js';
 import { AgentError, AgentUnreachableError } from '../adapters/subcloudAgent/errors.js';
+import type { SealedSecret } from '../domain/core/sealed.js';
 import { deterministicUuid, systemContext } from '../commands/core/context.js';
 import { COLLECTIONS } from '../domain/distcloud/collections.js';
 import {
@@ -114,7 +116,7 @@ export function subcloudDeployWorkflow(options: SubcloudDeployOptions = {}): Wor
 export const subcloudDeploy: WorkflowFactory = subcloudDeployWorkflow();
 
 function deployWorkflow(deps: WorkflowDeps, options: SubcloudDeployOptions): Workflow {
-  const { eventStore, readStore, upcasters, subclouds, agent, clock } = deps;
+  const { eventStore, readStore, upcasters, subclouds, agent, clock, secrets } = deps;
   const logger: Logger = deps.logger.child({ workflow: SUBCLOUD_DEPLOY_WORKFLOW });
   const concurrency = Math.max(1, options.concurrency ?? 50);
   const pollMs = options.pollMs ?? 2_000;
@@ -258,10 +260,19 @@ function deployWorkflow(deps: WorkflowDeps, options: SubcloudDeployOptions): Wor
         throw err;
       }
     } else {
+      // The phase's parameters first: a secret this site cannot open fails the phase's preparation.
+      let given: Record<string, unknown>;
+      try {
+        given = params(step.kind, added);
+      } catch (err) {
+        if (!(err instanceof SecretUnavailableError)) throw err;
+        await fail(`Subcloud ${added.name}: cannot start the ${step.kind} operation: ${err.message}`);
+        return false;
+      }
       await record(id, `${operationId}:running`, { type: 'ReportDeployProgress', operationId, running: true, at: at() });
       checkStopped();
       try {
-        op = await agent.startOperation(address, { id: operationId, kind: step.kind, params: params(step.kind, added) }, { signal: abort.signal });
+        op = await agent.startOperation(address, { id: operationId, kind: step.kind, params: given }, { signal: abort.signal });
       } catch (err) {
         checkStopped();
         await fail(agentFailure(added, address, err, `start the ${step.kind} operation`));
@@ -308,6 +319,10 @@ function deployWorkflow(deps: WorkflowDeps, options: SubcloudDeployOptions): Wor
   }
 
   /** What the agent is asked to do for a phase, from the add request (the same on every run: the POST repeats). */
+  /** A sealed secret's text (throws SecretUnavailableError when this site lacks its key). */
+  const opened = (sealed: SealedSecret | undefined) => (sealed ? secrets.open(sealed) : undefined);
+  const withText = (key: string, value: string | undefined) => (value === undefined ? {} : { [key]: value });
+
   function params(kind: OperationKind, added: SubcloudAddedData): Record<string, unknown> {
     const values = added.bootstrapValues;
     switch (kind) {
@@ -315,8 +330,7 @@ function deployWorkflow(deps: WorkflowDeps, options: SubcloudDeployOptions): Wor
         const install = added.dataInstall ?? {};
         return {
           ...install,
-          // The BMC password is never recorded (architecture rule 7) and no secrets store exists yet.
-          bmc_password: '',
+          bmc_password: opened(added.secrets?.bmcPassword) ?? '',
           software_version: typeof install.software_version === 'string' ? install.software_version : added.softwareVersion,
         };
       }
@@ -328,11 +342,11 @@ function deployWorkflow(deps: WorkflowDeps, options: SubcloudDeployOptions): Wor
           region_name: added.regionName,
           system_mode: values.system_mode ?? 'simplex',
           system_controller: systemController,
+          ...withText('sysadmin_password', opened(added.secrets?.sysadminPassword)),
         };
       }
       case 'config':
-        // The deploy config's content is not recorded by the add request (only that one was given).
-        return {};
+        return withText('deploy_config', opened(added.secrets?.deployConfig));
       case 'rehome':
         return {
           system_controller: systemController,

@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { EventStore } from '../adapters/eventstore/port.js';
 import type { ReadStore } from '../adapters/readstore/port.js';
+import type { SecretBox } from '../adapters/secrets/secretBox.js';
 import type { SubcloudAgentClient } from '../adapters/subcloudAgent/client.js';
 import type { SubcloudCommands } from '../commands/distcloud/subclouds.js';
 import type { Clock } from '../domain/core/clock.js';
@@ -22,6 +23,8 @@ export interface WorkflowDeps {
   upcasters: UpcasterRegistry;
   subclouds: SubcloudCommands;
   agent: SubcloudAgentClient;
+  /** Opens the secrets an event keeps sealed (passwords and deploy configs the deploy phases pass on). */
+  secrets: Pick<SecretBox, 'open'>;
   clock: Clock;
   logger: Logger;
   settings: WorkflowSettings;

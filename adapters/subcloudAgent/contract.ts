@@ -120,7 +120,7 @@ export const operationParamsSchemas = {
   install: z.looseObject({
     bmc_address: z.string().min(1),
     bmc_username: z.string().min(1),
-    bmc_password: base64,
+    bmc_password: base64.min(1, 'is required'),
     software_version: release,
     bootstrap_interface: z.string().optional(),
     bootstrap_address: z.string().optional(),
@@ -133,8 +133,10 @@ export const operationParamsSchemas = {
     system_mode: z.enum(SYSTEM_MODES),
     system_controller: systemControllerSchema,
     external_oam_floating_address: z.string().optional(),
+    sysadmin_password: base64.optional(),
   }),
-  config: z.looseObject({ deploy_config: z.record(z.string(), z.unknown()).optional() }),
+  /** The deploy_config file as the operator uploaded it (YAML, possibly several documents). */
+  config: z.looseObject({ deploy_config: z.string().optional() }),
   rehome: z.looseObject({
     system_controller: systemControllerSchema,
     systemcontroller_gateway_address: z.string().optional(),

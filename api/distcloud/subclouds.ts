@@ -54,11 +54,13 @@ function addRequest(body: MultipartBody): AddSubcloudRequest {
   const file = (name: string) => body.files[name]?.content ?? body.fields[name];
   const bootstrap = file('bootstrap_values');
   const install = file('install_values');
+  const deployConfig = file('deploy_config');
   return {
     form: Object.fromEntries(Object.entries(body.fields).filter(([k]) => !['bootstrap_values', 'install_values', 'deploy_config'].includes(k))),
     ...(bootstrap !== undefined ? { bootstrapValues: yamlMapping(bootstrap, 'bootstrap_values') } : {}),
     ...(install !== undefined ? { installValues: yamlMapping(install, 'install_values') } : {}),
-    hasDeployConfig: file('deploy_config') !== undefined,
+    hasDeployConfig: deployConfig !== undefined,
+    ...(deployConfig !== undefined ? { deployConfig } : {}),
   };
 }
 

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { EventStore } from '../../adapters/eventstore/port.js';
 import type { Doc, ReadStore } from '../../adapters/readstore/port.js';
 import type { Logger } from 'pino';
+import type { SecretBox } from '../../adapters/secrets/secretBox.js';
 import type { SubcloudAgentClient } from '../../adapters/subcloudAgent/client.js';
 import { ConflictError, ValidationError } from '../../domain/core/errors.js';
 import type { UpcasterRegistry } from '../../domain/core/upcasting.js';
@@ -15,6 +16,7 @@ import {
   subcloudStream,
   type SubcloudChanges,
   type SubcloudCommand,
+  type SubcloudSecrets,
   type SubcloudState,
 } from '../../domain/distcloud/subcloud.js';
 import { networkProbes, type BootstrapPayload, type SubcloudConfigContext } from '../../domain/distcloud/bootstrapValues.js';
@@ -44,6 +46,8 @@ export interface SubcloudCommandDeps {
   upcasters: UpcasterRegistry;
   softwareVersion: string;
   systemControllerManagement: { subnet: string; startIp: string; endIp: string };
+  /** Seals the request's secrets before they go into an event. */
+  secrets: Pick<SecretBox, 'seal'>;
   /** Reads a migrating subcloud's region from the subcloud itself. */
   agent?: Pick<SubcloudAgentClient, 'system'>;
   logger?: Logger;
@@ -112,6 +116,18 @@ export function subcloudCommands(deps: SubcloudCommandDeps) {
     }
   }
 
+  /** The passwords (base64 as given) and the deploy config, sealed; only what the request holds. */
+  function sealSecrets(payload: BootstrapPayload, request: AddSubcloudRequest): SubcloudSecrets {
+    const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+    const sysadmin = text(payload.sysadmin_password);
+    const bmc = text(payload.bmc_password);
+    return {
+      ...(sysadmin ? { sysadminPassword: deps.secrets.seal(sysadmin) } : {}),
+      ...(bmc ? { bmcPassword: deps.secrets.seal(bmc) } : {}),
+      ...(request.deployConfig !== undefined ? { deployConfig: deps.secrets.seal(request.deployConfig) } : {}),
+    };
+  }
+
   async function add(request: AddSubcloudRequest, ctx: CommandContext, fromAnotherDc = false): Promise<SubcloudWriteResult> {
     // dcmanager's order: the request's own rules (400s), then the name (409), the region, then the network rules.
     const payload = validateAddRequest(request);
@@ -134,7 +150,7 @@ export function subcloudCommands(deps: SubcloudCommandDeps) {
     const reservation = await uniqueness.reserve({ scope: SUBCLOUD_NAME_SCOPE, value: name, holder: String(id), context: ctx, stillHeld: usesName(name) });
     if (!reservation.reserved) throw exists;
     try {
-      const r = await decideSubcloud(id, { ...draft, id }, ctx);
+      const r = await decideSubcloud(id, { ...draft, id, secrets: sealSecrets(payload, request) }, ctx);
       return { state: r.state, revision: r.revision, position: latestPosition(reservation.position, r.position) };
     } catch (error) {
       // Refused after all (another add took the range meanwhile): the name is free again; the id stays used, as a

@@ -18,6 +18,7 @@
 // peer group) comes in the command as plain data, read by the command handler.
 import type { Decider, DomainEvent } from '../core/decider.js';
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../core/errors.js';
+import type { SealedSecret } from '../core/sealed.js';
 import { isGiven, validateSubcloudConfig, type SubcloudConfigContext, type SubcloudNetworkConfig } from './bootstrapValues.js';
 import { validateInstallValues } from './installValues.js';
 import {
@@ -229,7 +230,19 @@ export interface SubcloudAddedData extends SubcloudNetworkConfig {
   hasSysadminPassword: boolean;
   hasBmcPassword: boolean;
   hasDeployConfig: boolean;
+  /** The passwords and the deploy config, sealed (absent from events written before they were kept). */
+  secrets?: SubcloudSecrets;
   at: string;
+}
+
+/** What an add keeps sealed for the deploy phases: never in a read model, never in an API answer. */
+export interface SubcloudSecrets {
+  /** base64, as the request gave it (the bootstrap's login to the subcloud). */
+  sysadminPassword?: SealedSecret;
+  /** base64, as the request gave it (the install's login to the BMC). */
+  bmcPassword?: SealedSecret;
+  /** The deploy_config file as uploaded (it may hold credentials). */
+  deployConfig?: SealedSecret;
 }
 
 export type SubcloudEvent =
@@ -289,6 +302,8 @@ export type SubcloudCommand =
       context: SubcloudConfigContext;
       /** User-Agent dcmanager/1.0: a peer site's request (its secondary subclouds skip the install values check). */
       fromAnotherDc?: boolean;
+      /** The request's secrets, sealed by the command handler (a decider holds no key). */
+      secrets?: SubcloudSecrets;
       at: string;
     }
   | {
@@ -362,6 +377,7 @@ function decideAdd(command: Extract<SubcloudCommand, { type: 'AddSubcloud' }>, s
         hasSysadminPassword: typeof payload.sysadmin_password === 'string' && payload.sysadmin_password !== '',
         hasBmcPassword: typeof payload.bmc_password === 'string' || typeof installValues?.bmc_password === 'string',
         hasDeployConfig: command.request.hasDeployConfig,
+        secrets: command.secrets ?? {},
         at: command.at,
       },
     },

@@ -14,8 +14,10 @@ export interface AddSubcloudRequest {
   bootstrapValues?: Record<string, unknown>;
   /** The `install_values` file, YAML-parsed, when one was sent. */
   installValues?: Record<string, unknown>;
-  /** Whether a `deploy_config` file was sent (its content is stored elsewhere). */
+  /** Whether a `deploy_config` file was sent. */
   hasDeployConfig: boolean;
+  /** Its content (the command handler seals it; the decider never reads it). */
+  deployConfig?: string;
 }
 
 /** dcmanager's payload: the bootstrap values, then `install_values`, then the form fields (which win). */

@@ -21,6 +21,9 @@ const DEFAULT_SERVICES = ['esdb', 'mongo', 'mongo-init', 'api', 'projector'];
 const CLUSTER_NODES = ['esdb-node1', 'esdb-node2', 'esdb-node3'];
 /** What a `${VAR:?message}` (a variable the user must set) stands for here: long enough to be an ADMIN_TOKEN. */
 const REQUIRED_PLACEHOLDER = 'required-variable-placeholder';
+/** ...and for SECRET_KEY, which must be a key: 32 bytes in base64. */
+const REQUIRED_KEY_PLACEHOLDER = Buffer.alloc(32, 1).toString('base64');
+const requiredStandIn = (name: string) => (name === 'SECRET_KEY' ? REQUIRED_KEY_PLACEHOLDER : REQUIRED_PLACEHOLDER);
 
 /** The keys of config.ts's schema; looks through refinements/pipes in case the object gets wrapped one day. */
 function schemaKeys(schema: any): string[] {
@@ -48,7 +51,7 @@ function interpolate(value: string, env: Record<string, string> = {}): string {
       const v = env[name];
       const unsetOrEmpty = v === undefined || v === '';
       if (dashOp) return (dashOp === ':-' ? unsetOrEmpty : v === undefined) ? fallback : v!;
-      if (qOp) return (qOp === ':?' ? unsetOrEmpty : v === undefined) ? REQUIRED_PLACEHOLDER : v!;
+      if (qOp) return (qOp === ':?' ? unsetOrEmpty : v === undefined) ? requiredStandIn(name) : v!;
       return v ?? '';
     },
   );
@@ -158,11 +161,13 @@ describe('docker-compose.yml: the fleetledger services are configured as config.
       mongoUrl: 'mongodb://mongo:27017/?replicaSet=rs0',
       mongoDb: 'fleetledger',
       adminToken: REQUIRED_PLACEHOLDER,
+      secretKey: REQUIRED_KEY_PLACEHOLDER,
     });
   });
 
-  it('requires ADMIN_TOKEN from the user instead of shipping one', () => {
+  it('requires ADMIN_TOKEN and SECRET_KEY from the user instead of shipping them', () => {
     for (const name of APPS) expect(String(services[name].environment.ADMIN_TOKEN), name).toMatch(/^\$\{ADMIN_TOKEN:\?.+\}$/);
+    for (const name of APPS) expect(String(services[name].environment.SECRET_KEY), name).toMatch(/^\$\{SECRET_KEY:\?.+\}$/);
   });
 
   it('parses with the documented cluster ESDB_URL too, and passes it through', () => {

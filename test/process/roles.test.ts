@@ -1,6 +1,7 @@
 // The docker-compose topology in miniature, as real processes: two ROLE=api processes and one ROLE=projector share
 // EventStoreDB (our gRPC emulator) and MongoDB (our wire emulator). A write through either API is answered once the
 // projector's checkpoint in MongoDB passed it (read your writes across processes), and both APIs then show it.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,10 +17,12 @@ let projector: SiteProcess;
 
 beforeAll(async () => {
   stores = await startTestStores('production');
-  projector = await startSiteProcess({ dataDir, env: { ...stores.env, ROLE: 'projector' } });
+  // Every process of a site seals and opens secrets with the same key.
+  const env = { ...stores.env, SECRET_KEY: randomBytes(32).toString('base64') };
+  projector = await startSiteProcess({ dataDir, env: { ...env, ROLE: 'projector' } });
   [apiA, apiB] = await Promise.all([
-    startSiteProcess({ dataDir, env: { ...stores.env, ROLE: 'api' } }),
-    startSiteProcess({ dataDir, env: { ...stores.env, ROLE: 'api' } }),
+    startSiteProcess({ dataDir, env: { ...env, ROLE: 'api' } }),
+    startSiteProcess({ dataDir, env: { ...env, ROLE: 'api' } }),
   ]);
 }, 60_000);
 

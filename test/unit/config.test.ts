@@ -9,6 +9,9 @@ import { ConfigError, parseConfig } from '../../config.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
+/** A well-formed SECRET_KEY. */
+const KEY = Buffer.alloc(32, 7).toString('base64');
+
 describe('parseConfig', () => {
   it('gives the documented defaults on an empty environment', () => {
     expect(parseConfig({})).toEqual({
@@ -62,7 +65,9 @@ describe('parseConfig', () => {
     [{ READ_STORE: 'mongo', MONGO_URL: 'localhost:27017' }, 'MONGO_URL'],
     [{ MONGO_DB: 'a.b' }, 'MONGO_DB'],
     [{ ROLE: 'worker' }, 'ROLE'],
-    [{ ROLE: 'api' }, 'ROLE'],
+    [{ ROLE: 'api', SECRET_KEY: KEY }, 'ROLE'],
+    [{ SECRET_KEY: 'c2hvcnQ=' }, 'SECRET_KEY'],
+    [{ READ_STORE: 'mongo', MONGO_URL: 'mongodb://m:27017', ROLE: 'projector' }, 'SECRET_KEY'],
   ])('rejects %o naming %s', (env, variable) => {
     let error: unknown;
     try {
@@ -83,8 +88,9 @@ describe('parseConfig', () => {
       MONGO_URL: 'mongodb://mongo:27017/?replicaSet=rs0',
       MONGO_DB: 'site_a',
       ROLE: 'api',
+      SECRET_KEY: KEY,
     });
-    expect(c).toMatchObject({ eventStore: 'esdb', esdbUrl: 'esdb://esdb:2113?tls=false', readStore: 'mongo', mongoUrl: 'mongodb://mongo:27017/?replicaSet=rs0', mongoDb: 'site_a', role: 'api' });
+    expect(c).toMatchObject({ eventStore: 'esdb', esdbUrl: 'esdb://esdb:2113?tls=false', readStore: 'mongo', mongoUrl: 'mongodb://mongo:27017/?replicaSet=rs0', mongoDb: 'site_a', role: 'api', secretKey: KEY });
   });
 
   it('lists every bad variable at once', () => {

@@ -1,15 +1,18 @@
 // The deploy workflow against the in-process fleet simulator, on the gated agent clock (test/support/agentClock.ts):
 // nothing waits for an operation's duration; a test that needs an operation to stay running closes the gate.
+import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { secretBox } from '../../adapters/secrets/secretBox.js';
 import { subcloudAgentClient } from '../../adapters/subcloudAgent/client.js';
 import { TRANSITORY_STATES } from '../../domain/distcloud/subcloud.js';
 import { startFleetSimulator, type FleetSimulator } from '../../simulator/fleet.js';
 import { subcloudDeployWorkflow } from '../../workflows/subcloudDeploy.js';
 import { gatedAgentClock } from '../support/agentClock.js';
+import { expectReadModelsEqualRebuild } from '../support/readModels.js';
 import { startTestSite, type TestSite } from '../support/site.js';
 import { SYSADMIN_B64 } from '../unit/domain/subcloudFixtures.js';
 
@@ -26,7 +29,7 @@ let outputDir: string;
 beforeAll(async () => {
   outputDir = await mkdtemp(join(tmpdir(), 'fleetledger-deploy-sim-'));
   fleet = await startFleetSimulator({
-    subclouds: 9, baseAddress: '127.0.52.1', port: PORT, adminPort: 0, opDurationMs: 5_000, clock: simClock, outputDir,
+    subclouds: 10, baseAddress: '127.0.52.1', port: PORT, adminPort: 0, opDurationMs: 5_000, clock: simClock, outputDir,
     // Subcloud 8 is deployed already (under another system controller): it is the one that migrates here.
     initialState: (i) => (i === 8 ? 'configured' : 'installed'),
   });
@@ -112,6 +115,11 @@ describe('subcloud deploy workflow', () => {
       'not-deployed', 'creating', 'create-complete', 'pre-bootstrap', 'bootstrapping', 'bootstrap-complete', 'pre-config', 'configuring', 'complete',
     ]);
     expect(kinds(0)).toEqual(['install', 'bootstrap', 'config']);
+    // The secrets reach the subcloud (opened from the events that keep them sealed).
+    const sent = Object.fromEntries([...simState(0).operations.values()].map((op) => [op.kind, op.params]));
+    expect(sent.install).toMatchObject({ bmc_password: Buffer.from('bmc-secret').toString('base64'), software_version: '24.03' });
+    expect(sent.bootstrap).toMatchObject({ sysadmin_password: SYSADMIN_B64 });
+    expect(sent.config).toEqual({ deploy_config: 'applications: []\n' });
     expect(kinds(1)).toEqual(['bootstrap']);
     expect(kinds(2)).toEqual(['bootstrap', 'config']);
     expect(simState(0).deployState).toBe('configured');
@@ -207,6 +215,29 @@ describe('subcloud deploy workflow', () => {
       rmSync(first.dataDir, { recursive: true, force: true });
     }
   });
+  it('a site without the key that sealed the BMC password fails the install preparation, naming the key; all else replays', async () => {
+    const first = await startTestSite({ stores: 'embedded', secrets: secretBox([randomBytes(32)]) });
+    let second: TestSite | undefined;
+    try {
+      const id = await add(first, 9, { install: true });
+      const kid = (await events(first, id))[0]!.data.secrets as { bmcPassword: { kid: string } };
+      await first.site.stop();
+      // The key is gone: the site restarts with another one.
+      second = await startTestSite({ workflows: [workflow], agent: newAgent(), stores: 'embedded', env: { DATA_DIR: first.dataDir }, secrets: secretBox([randomBytes(32)]) });
+      const s = await waitForStatus(second, id);
+      expect(s['deploy-status']).toBe('pre-install-failed');
+      expect(s['error-description']).toBe(
+        `Subcloud ${sim(9).name}: cannot start the install operation: the secret was sealed with key ${kid.bmcPassword.kid}, which this site does not have (SECRET_KEY / SECRET_KEY_FILE)`,
+      );
+      expect(kinds(9)).toEqual([]);
+      expect(s).toMatchObject({ name: sim(9).name, 'management-start-ip': expect.any(String) });
+      await expectReadModelsEqualRebuild(second);
+    } finally {
+      await second?.stop();
+      rmSync(first.dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('a restart that finds the agent unreachable marks the deploy interrupted (TRANSITORY_STATES)', async () => {
     const first = await startTestSite({ workflows: [workflow], agent: newAgent(), stores: 'embedded' });
     let second: TestSite | undefined;

@@ -80,6 +80,7 @@ export const added: Extract<SubcloudEvent, { type: 'SubcloudAdded' }> = {
     hasSysadminPassword: true,
     hasBmcPassword: false,
     hasDeployConfig: false,
+    secrets: {},
     at,
   },
 };
