@@ -66,24 +66,21 @@ export function compileFilter(filter: Filter): DocPredicate | undefined {
   return parts.length === 0 ? undefined : allOf(parts);
 }
 
-/** And of three-valued answers: false wins, then undefined. */
-const allOf = (preds: DocPredicate[]): DocPredicate => (doc) => {
-  let unknown = false;
-  for (const p of preds) {
-    const r = p(doc);
-    if (r === false) return false;
-    if (r === undefined) unknown = true;
-  }
-  return unknown ? undefined : true;
-};
-
-/** Or of three-valued answers: true wins, then undefined. */
-const anyOf = (preds: DocPredicate[]): DocPredicate => (doc) => {
-  let unknown = false;
-  for (const p of preds) {
-    const r = p(doc);
-    if (r === true) return true;
-    if (r === undefined) unknown = true;
-  }
-  return unknown ? undefined : false;
-};
+/**
+ * Three-valued and/or: the decisive answer (false for and, true for or) wins, then undefined (some part deferred to
+ * mingo), else the other answer.
+ */
+const combine =
+  (decisive: boolean) =>
+  (preds: DocPredicate[]): DocPredicate =>
+  (doc) => {
+    let unknown = false;
+    for (const p of preds) {
+      const r = p(doc);
+      if (r === decisive) return decisive;
+      if (r === undefined) unknown = true;
+    }
+    return unknown ? undefined : !decisive;
+  };
+const allOf = combine(false);
+const anyOf = combine(true);
