@@ -48,7 +48,21 @@ export const configSchema = z.object({
     .optional(),
   /** Or a file of such keys, one per line: the first seals, every one opens (key rotation). */
   SECRET_KEY_FILE: z.string().min(1).optional(),
+  /** The first start's `admin` user's password (else one is generated and printed once). */
+  ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  /** Lifetime of an identity token, seconds (Keystone's default: 1 h). */
+  TOKEN_TTL: z.coerce.number().int().min(60).max(7 * 86_400).default(3_600),
+  /** How clients reach this site, for the URLs in the token catalog (default: the scheme and Host of the request). */
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** HTTPS: PEM certificate chain and private key (both, or neither). */
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
+  /** Largest request body accepted, bytes (413 beyond it): JSON bodies and each multipart file. */
+  MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(512 * 1024 * 1024).default(10 * 1024 * 1024),
 }).superRefine((c, ctx) => {
+  if (Boolean(c.TLS_CERT_FILE) !== Boolean(c.TLS_KEY_FILE)) {
+    ctx.addIssue({ code: 'custom', path: [c.TLS_CERT_FILE ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'], message: 'TLS_CERT_FILE and TLS_KEY_FILE go together' });
+  }
   if (c.ROLE !== 'all' && !c.SECRET_KEY && !c.SECRET_KEY_FILE) {
     // A key generated in one process's DATA_DIR would leave the others unable to open what it sealed.
     ctx.addIssue({ code: 'custom', path: ['SECRET_KEY'], message: `SECRET_KEY or SECRET_KEY_FILE is required when ROLE=${c.ROLE} (every process needs the same keys)` });
@@ -85,6 +99,11 @@ export interface Config {
   subcloudAuditConcurrency: number;
   secretKey: string | undefined;
   secretKeyFile: string | undefined;
+  adminPassword: string | undefined;
+  tokenTtlSeconds: number;
+  publicUrl: string | undefined;
+  tls: { certFile: string; keyFile: string } | undefined;
+  maxBodyBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -127,6 +146,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     subcloudAuditConcurrency: c.SUBCLOUD_AUDIT_CONCURRENCY,
     secretKey: c.SECRET_KEY,
     secretKeyFile: c.SECRET_KEY_FILE,
+    adminPassword: c.ADMIN_PASSWORD,
+    tokenTtlSeconds: c.TOKEN_TTL,
+    publicUrl: c.PUBLIC_URL,
+    tls: c.TLS_CERT_FILE && c.TLS_KEY_FILE ? { certFile: c.TLS_CERT_FILE, keyFile: c.TLS_KEY_FILE } : undefined,
+    maxBodyBytes: c.MAX_BODY_BYTES,
   };
 }
 

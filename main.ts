@@ -1,5 +1,4 @@
 // `npm start`: one site on the configured stores (embedded SQLite + in-memory read models by default).
-import { randomBytes } from 'node:crypto';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createSite, openReadStore } from './site.js';
 
@@ -14,23 +13,25 @@ try {
   throw error;
 }
 
-const adminToken = config.adminToken ?? randomBytes(24).toString('base64url');
 let site: ReturnType<typeof createSite>;
 try {
-  site = createSite({ config, adminToken, readStore: await openReadStore(config) });
+  site = createSite({ config, adminToken: config.adminToken, readStore: await openReadStore(config) });
 } catch (error) {
   console.error(`fleetledger: cannot open the stores: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 }
 try {
-  const { port } = (await site.start({ port: config.port, host: config.host }))!;
-  if (!config.adminToken) {
-    // Printed once, to the terminal that started the site; never logged.
-    process.stdout.write(`\nfleetledger admin token (set ADMIN_TOKEN to choose your own): ${adminToken}\n\n`);
+  const { port, generatedAdminPassword } = (await site.start({ port: config.port, host: config.host }))!;
+  if (generatedAdminPassword) {
+    // Printed once, at the first start, to the terminal that started the site; never logged.
+    process.stdout.write(
+      `\nfleetledger: created user admin (project admin, role admin) with password: ${generatedAdminPassword}\n` +
+        `  (set ADMIN_PASSWORD before the first start to choose it; get a token with POST /v3/auth/tokens)\n\n`,
+    );
   }
   site.logger.info(
     { host: config.host, port, dataDir: config.dataDir, eventStore: config.eventStore, readStore: config.readStore },
-    `fleetledger listening on http://${config.host}:${port}`,
+    `fleetledger listening on ${config.tls ? 'https' : 'http'}://${config.host}:${port}`,
   );
 } catch (error) {
   site.logger.fatal({ err: error }, 'fleetledger failed to start');

@@ -1,4 +1,7 @@
 // Composition root of one site: stores from config, command handling, projections, workflows and the API.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
@@ -12,7 +15,10 @@ import { mongoReadStore } from './adapters/readstore/mongo.js';
 import { subcloudAgentClient, type SubcloudAgentClient } from './adapters/subcloudAgent/client.js';
 import { loadSecretKeys } from './adapters/secrets/keys.js';
 import { secretBox, type SecretBox } from './adapters/secrets/secretBox.js';
+import { tokenSigner } from './adapters/secrets/tokenSigner.js';
 import { createApp } from './api/http/app.js';
+import { keystoneRouter } from './api/identity/keystone.js';
+import { loginLimiter } from './api/identity/loginLimiter.js';
 import { writeResponder } from './api/http/writes.js';
 import { subcloudGroupsRouter } from './api/distcloud/subcloudGroups.js';
 import { subcloudsRouter } from './api/distcloud/subclouds.js';
@@ -24,6 +30,7 @@ import { lruStateCache } from './commands/core/stateCache.js';
 import { uniqueness } from './commands/core/uniqueness.js';
 import { subcloudGroupCommands } from './commands/distcloud/subcloudGroups.js';
 import { subcloudCommands } from './commands/distcloud/subclouds.js';
+import { identityCommands } from './commands/identity/identity.js';
 import { UPCASTERS } from './domain/aggregates.js';
 import { systemClock, type Clock } from './domain/core/clock.js';
 import { upcasterRegistry } from './domain/core/upcasting.js';
@@ -34,6 +41,8 @@ import { subcloudGroupsProjection } from './projections/distcloud/subcloudGroups
 import { subcloudNetworksProjection } from './projections/distcloud/subcloudNetworks.js';
 import { subcloudsProjection } from './projections/distcloud/subclouds.js';
 import { auditLogProjection } from './projections/history/auditLog.js';
+import { revokedTokensProjection } from './projections/identity/revokedTokens.js';
+import { usersProjection } from './projections/identity/users.js';
 import { subcloudDeploy } from './workflows/subcloudDeploy.js';
 import { availabilityAudit } from './workflows/availabilityAudit.js';
 import type { Workflow, WorkflowDeps, WorkflowFactory } from './workflows/workflow.js';
@@ -42,6 +51,8 @@ export const PROJECTIONS = [
   asAny(subcloudGroupsProjection),
   asAny(subcloudsProjection),
   asAny(subcloudNetworksProjection),
+  asAny(usersProjection),
+  asAny(revokedTokensProjection),
   asAny(auditLogProjection),
 ];
 
@@ -50,8 +61,8 @@ export const WORKFLOWS: WorkflowFactory[] = [subcloudDeploy, availabilityAudit];
 
 export interface SiteOptions {
   config: Config;
-  /** Required: the token every protected route checks. */
-  adminToken: string;
+  /** ADMIN_TOKEN: a static token that acts as the admin user, only when the operator set one (development). */
+  adminToken?: string | undefined;
   clock?: Clock;
   logger?: Logger;
   eventStore?: EventStore;
@@ -63,6 +74,8 @@ export interface SiteOptions {
   workflows?: WorkflowFactory[];
   /** Seals and opens secrets; default: the keys SECRET_KEY / SECRET_KEY_FILE / DATA_DIR give (adapters/secrets/keys.ts). */
   secrets?: SecretBox;
+  /** The keys secrets and tokens derive from (default: loaded as above). */
+  secretKeys?: Buffer[];
 }
 
 /** The embedded event store's database file (EVENT_STORE=sqlite). */
@@ -107,7 +120,18 @@ export function createSite(o: SiteOptions) {
   const unique = uniqueness(handle);
   const groups = subcloudGroupCommands({ handle, uniqueness: unique, eventStore, readStore, upcasters });
   const agent = o.agent ?? subcloudAgentClient({ port: o.config.subcloudAgentPort });
-  const secrets = o.secrets ?? secretBox(loadSecretKeys(o.config));
+  const keys = o.secretKeys ?? loadSecretKeys(o.config);
+  const secrets = o.secrets ?? secretBox(keys);
+  const identity = identityCommands({
+    handle,
+    uniqueness: unique,
+    eventStore,
+    upcasters,
+    readStore,
+    signer: tokenSigner(keys),
+    clock,
+    tokenTtlMs: o.config.tokenTtlSeconds * 1000,
+  });
   const subclouds = subcloudCommands({
     handle,
     uniqueness: unique,
@@ -150,7 +174,8 @@ export function createSite(o: SiteOptions) {
 
   const app = createApp({
     logger,
-    adminToken: o.adminToken,
+    authenticator: { adminToken: o.adminToken, validate: (token) => identity.validate(token) },
+    jsonLimitBytes: o.config.maxBodyBytes,
     async readiness() {
       const [head, readStoreUp] = await Promise.all([
         eventStore.headPosition().catch(() => undefined),
@@ -176,6 +201,7 @@ export function createSite(o: SiteOptions) {
           '/v1.0/subclouds': subcloudsRouter({ commands: subclouds, readStore, clock, writes }),
           '/v1.0/alarms': alarmsRouter({ readStore }),
           '/history': historyRouter({ eventStore, readStore, upcasters }),
+          '/v3': keystoneRouter({ identity, readStore, clock, writes, limiter: loginLimiter(clock), publicUrl: o.config.publicUrl }),
         }
       : {},
   });
@@ -189,27 +215,41 @@ export function createSite(o: SiteOptions) {
     eventStore,
     readStore,
     runner,
-    commands: { groups, subclouds },
+    commands: { groups, subclouds, identity },
     agent,
     workflows,
     workflowDeps,
     /** Seeds built-in rows, catches the read models up (or, for ROLE=api, reads how far they are), and (if asked) listens. */
-    async start(listen?: { port: number; host: string }): Promise<{ port: number } | undefined> {
-      if (servesApi) await groups.seedDefault(systemContext(clock.now(), 'fleetledger', 'seed-default-subcloud-group'));
+    async start(listen?: { port: number; host: string }): Promise<{ port: number; generatedAdminPassword?: string } | undefined> {
+      let generatedAdminPassword: string | undefined;
+      if (servesApi) {
+        await groups.seedDefault(systemContext(clock.now(), 'fleetledger', 'seed-default-subcloud-group'));
+      }
       if (watcher) await watcher.start();
       else await runner.start();
+      if (servesApi) {
+        // The first start's admin user (once the users read model has caught up): ADMIN_PASSWORD, or a generated
+        // password the caller prints once.
+        const password = o.config.adminPassword ?? randomBytes(18).toString('base64url');
+        const created = await identity.bootstrapAdmin(password, systemContext(clock.now(), 'fleetledger', 'bootstrap-admin'));
+        if (created && !o.config.adminPassword) generatedAdminPassword = password;
+      }
       // After the read models caught up: a workflow resuming after a restart reads them.
       for (const w of workflows) await w.start();
       started = true;
       if (!listen) return undefined;
-      const s = app.listen(listen.port, listen.host);
+      // HTTPS when a certificate and key are configured, else plain HTTP.
+      const tls = o.config.tls;
+      const s: Server = tls
+        ? createHttpsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, app).listen(listen.port, listen.host)
+        : app.listen(listen.port, listen.host);
       server = s;
       await new Promise<void>((resolve, reject) => {
         s.once('listening', resolve);
         s.once('error', reject);
       });
       const address = s.address();
-      return { port: typeof address === 'object' && address ? address.port : listen.port };
+      return { port: typeof address === 'object' && address ? address.port : listen.port, ...(generatedAdminPassword ? { generatedAdminPassword } : {}) };
     },
     async stop() {
       if (server) {

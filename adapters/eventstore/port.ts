@@ -19,6 +19,9 @@ export interface Actor {
   kind: 'user' | 'site' | 'workflow' | 'system';
   name: string;
   roles?: string[];
+  /** The user's id and the project its token is scoped to (identity tokens). */
+  id?: string;
+  project?: string;
 }
 
 export interface EventToAppend {

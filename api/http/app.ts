@@ -1,16 +1,20 @@
-// The HTTP surface: identity and logging first, public probes, then everything behind the token.
+// The HTTP surface: identity and logging first, public probes, then who the caller is and what the policy table
+// lets them do, then the routers.
 import express, { type Express, type Router } from 'express';
 import type { Logger } from 'pino';
 import { errorHandler, HttpError } from './errors.js';
 import { requestIdentity } from './context.js';
-import { requireToken } from './auth.js';
+import { authenticate, type Authenticator } from './auth.js';
+import { enforcePolicy } from './policy.js';
 
 export interface AppDeps {
   logger: Logger;
-  adminToken: string;
+  authenticator: Authenticator;
+  /** Largest JSON body accepted (413 beyond it). */
+  jsonLimitBytes?: number;
   /** Whether the site serves requests yet (projections caught up, stores reachable). */
   readiness(): Promise<{ ready: boolean; detail: Record<string, unknown> }>;
-  /** Routers mounted behind authentication, by path. */
+  /** Routers by path; the policy table (policy.ts) says which need a token and which roles. */
   routes: Record<string, Router>;
 }
 
@@ -23,8 +27,6 @@ export function createApp(d: AppDeps): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(requestIdentity(d.logger));
-  // dcmanager reads JSON bodies whatever the Content-Type says; multipart is left to the routes that take it.
-  app.use(express.json({ limit: '2mb', strict: false, type: (req) => !isMultipart(req) }));
 
   app
     .route('/')
@@ -43,7 +45,11 @@ export function createApp(d: AppDeps): Express {
     res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'not ready', ...r.detail });
   });
 
-  app.use(requireToken(d.adminToken));
+  // Who, and whether the policy lets them, before any body is read: an anonymous request gets its 401 first.
+  app.use(authenticate(d.authenticator));
+  app.use(enforcePolicy());
+  // dcmanager reads JSON bodies whatever the Content-Type says; multipart is left to the routes that take it.
+  app.use(express.json({ limit: d.jsonLimitBytes ?? 2 * 1024 * 1024, strict: false, type: (req) => !isMultipart(req) }));
   for (const [path, router] of Object.entries(d.routes)) app.use(path, router);
   app.use((_req, _res, next) => next(new HttpError(404, 'The resource could not be found.')));
   app.use(errorHandler);

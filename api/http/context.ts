@@ -4,6 +4,7 @@ import { type NextFunction, type Request, type RequestHandler, type Response } f
 import type { Logger } from 'pino';
 import type { Actor } from '../../adapters/eventstore/port.js';
 import type { CommandContext } from '../../commands/core/context.js';
+import type { TokenIdentity } from '../../commands/identity/identity.js';
 import type { Clock } from '../../domain/core/clock.js';
 import { HttpError } from './errors.js';
 
@@ -12,6 +13,10 @@ declare module 'express-serve-static-core' {
     id: string;
     correlationId: string;
     actor?: Actor;
+    /** The token's identity, when the request carried a user's token (not the development ADMIN_TOKEN). */
+    identity?: TokenIdentity;
+    /** Why the token the request carried was refused, if it was. */
+    authFailure?: string;
     log: Logger;
   }
 }

@@ -15,6 +15,7 @@ const titles: Record<number, string> = {
   413: 'Request Entity Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -32,6 +33,7 @@ const explanations: Record<number, string> = {
   413: 'The request is larger than the server is willing or able to process.',
   415: 'The request media type is not supported by this server.',
   422: 'Unable to process the contained instructions',
+  429: 'This client has sent too many requests.',
   500: 'The server has either erred or is incapable of performing the requested operation.',
   503: 'The server is currently unavailable. Please try again at a later time.',
 };
@@ -42,6 +44,8 @@ export class HttpError extends Error {
     readonly status: number,
     message: string,
     readonly field?: string,
+    /** Headers the answer carries (Retry-After, WWW-Authenticate). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
   }
@@ -94,6 +98,7 @@ export function errorStatus(error: unknown): { status: number; message: string; 
 
 export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
   const { status, message, field, unexpected } = errorStatus(error);
+  if (error instanceof HttpError && error.headers) for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
   if (unexpected) req.log?.error({ err: error }, 'request failed');
   else if (status === 503) req.log?.warn({ err: error }, 'dependency unavailable');
   sendError(req, res, status, message, field);

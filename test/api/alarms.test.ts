@@ -51,7 +51,7 @@ beforeAll(async () => {
   await projectionRunner({ eventStore, readStore, projections: [asAny(subcloudsProjection)], upcasters: upcasterRegistry([]) }).rebuild();
   const app = createApp({
     logger: pino({ level: 'silent' }),
-    adminToken: TOKEN,
+    authenticator: { adminToken: TOKEN, validate: async () => undefined },
     readiness: async () => ({ ready: true, detail: {} }),
     routes: { '/v1.0/alarms': alarmsRouter({ readStore }) },
   });

@@ -32,6 +32,8 @@ describe('parseConfig', () => {
       subcloudAgentPort: 8120,
       subcloudAuditIntervalSeconds: 30,
       subcloudAuditConcurrency: 100,
+      tokenTtlSeconds: 3600,
+      maxBodyBytes: 10 * 1024 * 1024,
     });
   });
 
@@ -91,6 +93,13 @@ describe('parseConfig', () => {
       SECRET_KEY: KEY,
     });
     expect(c).toMatchObject({ eventStore: 'esdb', esdbUrl: 'esdb://esdb:2113?tls=false', readStore: 'mongo', mongoUrl: 'mongodb://mongo:27017/?replicaSet=rs0', mongoDb: 'site_a', role: 'api', secretKey: KEY });
+  });
+
+  it('reads the identity and HTTPS settings; a certificate needs its key', () => {
+    const c = parseConfig({ ADMIN_PASSWORD: 'first-admin-pw', TOKEN_TTL: '600', PUBLIC_URL: 'https://dc.example:8119', TLS_CERT_FILE: '/etc/fl/cert.pem', TLS_KEY_FILE: '/etc/fl/key.pem', MAX_BODY_BYTES: '4096' });
+    expect(c).toMatchObject({ adminPassword: 'first-admin-pw', tokenTtlSeconds: 600, publicUrl: 'https://dc.example:8119', tls: { certFile: '/etc/fl/cert.pem', keyFile: '/etc/fl/key.pem' }, maxBodyBytes: 4096 });
+    expect(() => parseConfig({ TLS_CERT_FILE: '/etc/fl/cert.pem' })).toThrow(/TLS_KEY_FILE: TLS_CERT_FILE and TLS_KEY_FILE go together/);
+    expect(() => parseConfig({ ADMIN_PASSWORD: 'short' })).toThrow(/ADMIN_PASSWORD: must be at least 8 characters/);
   });
 
   it('lists every bad variable at once', () => {
