@@ -12,6 +12,7 @@ import { SUBCLOUD_NOT_FOUND, type SubcloudState } from '../../domain/distcloud/s
 import type { AddSubcloudRequest } from '../../domain/distcloud/subcloudValidation.js';
 import type { SubcloudDoc } from '../../projections/distcloud/subclouds.js';
 import { commandContext } from '../http/context.js';
+import { fromAnotherDc } from '../http/peer.js';
 import { parseMultipart, type MultipartBody } from '../http/multipart.js';
 import type { WriteResponder } from '../http/writes.js';
 import { presentSubcloud, presentSubcloudDetail, presentSubcloudListEntry } from './presenters.js';
@@ -23,8 +24,6 @@ export interface SubcloudRoutesDeps {
   writes: WriteResponder;
 }
 
-/** dcmanager's fromAnotherDc test: a peer site's requests say so in their User-Agent (the identity issue hardens it). */
-const fromAnotherDc = (req: Request) => req.headers['user-agent'] === 'dcmanager/1.0';
 
 /** A YAML document that must be a mapping (bootstrap values, install values). */
 function yamlMapping(text: string, part: string): Record<string, unknown> {
