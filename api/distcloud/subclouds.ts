@@ -13,6 +13,7 @@ import type { AddSubcloudRequest } from '../../domain/distcloud/subcloudValidati
 import type { SubcloudDoc } from '../../projections/distcloud/subclouds.js';
 import { commandContext } from '../http/context.js';
 import { fromAnotherDc } from '../http/peer.js';
+import { authorize } from '../http/policy.js';
 import { parseMultipart, type MultipartBody } from '../http/multipart.js';
 import type { WriteResponder } from '../http/writes.js';
 import { presentSubcloud, presentSubcloudDetail, presentSubcloudListEntry } from './presenters.js';
@@ -132,9 +133,13 @@ export function subcloudsRouter(d: SubcloudRoutesDeps): Router {
   });
 
   router.patch('/:ref', async (req, res) => {
-    const doc = await findSubcloud(req, req.params.ref);
     const body = await multipart(req);
     const changes = patch(body);
+    // The operator role may manage and unmanage (dc_api:subclouds:manage_unmanage); any other change is a
+    // modify (admin or configurator). The policy table let both through to here.
+    const onlyManagement = Object.keys(changes).every((k) => k === 'managementState' || k === 'force') && changes.managementState !== undefined;
+    authorize(req, onlyManagement ? 'subclouds:manage_unmanage' : 'subclouds:modify', onlyManagement ? 'admin_or_operator_or_configurator' : 'admin_or_configurator');
+    const doc = await findSubcloud(req, req.params.ref);
     const ctx = commandContext(req, d.clock);
     const result = await d.commands.update(doc.id, changes, ctx, fromAnotherDc(req));
     await d.writes.send(res, result.position, presentSubcloud(active(result.state)));
