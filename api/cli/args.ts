@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { Direction } from '../../adapters/eventstore/port.js';
 
-export const COMMAND_NAMES = ['history', 'state', 'rebuild'] as const;
+export const COMMAND_NAMES = ['history', 'state', 'rebuild', 'user'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 export type CliCommand =
@@ -18,7 +18,9 @@ export type CliCommand =
     }
   /** atTime: the date-time as given (validated ISO 8601 with a time zone), as the history API takes it. */
   | { kind: 'state'; aggregate: string; id: string; atRevision?: bigint; atTime?: string }
-  | { kind: 'rebuild' };
+  | { kind: 'rebuild' }
+  /** password: given, read from stdin (`--password-stdin`), or generated and printed once (neither). */
+  | { kind: 'user-create'; name: string; roles: string[]; project: string; password?: string; passwordStdin: boolean };
 
 export type ParseResult =
   | { ok: true; command: CliCommand }
@@ -47,14 +49,19 @@ const USAGE: Record<CommandName, string> = {
     the command verifies that the whole log replays cleanly and reports what it would build (the
     server rebuilds its own in-memory models at every start). With READ_STORE=mongo it rebuilds
     the shared read models in place: stop the projector first, since they are emptied at the start.`,
+  user: `fleetledger user create <name> [--role ROLE]... [--project PROJECT] [--password P | --password-stdin]
+    Creates a user of the site's identity service (written to the event store the site uses; the
+    site takes it at once) with the given roles on the project (default admin). Roles: admin,
+    member, reader, configurator, operator, peer; projects: admin, services. Without a password
+    option one is generated and printed once.`,
 };
 
 export function usage(topic?: CommandName): string {
   if (topic) return `usage: ${USAGE[topic]}\n`;
   return `usage: npm run cli -- <command> [options]
 
-Reads the stores of the site configured by the same environment as the server
-(DATA_DIR, EVENT_STORE, READ_STORE, ...). It never writes events.
+Works on the stores of the site configured by the same environment as the server
+(DATA_DIR, EVENT_STORE, READ_STORE, ...). Only \`user create\` writes events.
 
 commands:
   ${COMMAND_NAMES.map((c) => USAGE[c]).join('\n\n  ')}
@@ -86,11 +93,11 @@ export function parseIsoTime(option: string, raw: string): Date | string {
   return new Date(raw);
 }
 
-type Options = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+type Options = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
 /** node:util parseArgs in strict mode, with its errors turned into messages. */
 type ParsedOptions =
-  | { values: Record<string, string | boolean | undefined>; positionals: string[] }
+  | { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] }
   | { error: string };
 
 function parseOptions(args: string[], options: Options): ParsedOptions {
@@ -101,7 +108,7 @@ function parseOptions(args: string[], options: Options): ParsedOptions {
       allowPositionals: true,
       strict: true,
     });
-    return { values: values as Record<string, string | boolean | undefined>, positionals };
+    return { values: values as Record<string, string | boolean | string[] | undefined>, positionals };
   } catch (error) {
     return { error: (error as Error).message.split('\n')[0]! };
   }
@@ -123,6 +130,8 @@ export function parseCli(argv: string[]): ParseResult {
       return parseState(rest);
     case 'rebuild':
       return parseRebuild(rest);
+    case 'user':
+      return parseUser(rest);
     default:
       return { ok: false, error: `unknown command "${first}"` };
   }
@@ -198,4 +207,31 @@ function parseRebuild(args: string[]): ParseResult {
   if (p.values.help) return { ok: true, command: { kind: 'help', topic } };
   if (p.positionals.length > 0) return { ok: false, error: `unexpected argument "${p.positionals[0]}"`, topic };
   return { ok: true, command: { kind: 'rebuild' } };
+}
+
+function parseUser(args: string[]): ParseResult {
+  const topic = 'user';
+  const p = parseOptions(args, {
+    role: { type: 'string', multiple: true },
+    project: { type: 'string' },
+    password: { type: 'string' },
+    'password-stdin': { type: 'boolean' },
+  });
+  if ('error' in p) return { ok: false, error: p.error, topic };
+  if (p.values.help) return { ok: true, command: { kind: 'help', topic } };
+  const [verb, name, ...extra] = p.positionals;
+  if (verb !== 'create') return { ok: false, error: verb === undefined ? 'missing "create"' : `unknown user command "${verb}"`, topic };
+  if (name === undefined || extra.length > 0) return { ok: false, error: 'expected one <name>', topic };
+  if (typeof p.values.password === 'string' && p.values['password-stdin']) return { ok: false, error: 'give --password or --password-stdin, not both', topic };
+  return {
+    ok: true,
+    command: {
+      kind: 'user-create',
+      name,
+      roles: (p.values.role as string[] | undefined) ?? [],
+      project: typeof p.values.project === 'string' ? p.values.project : 'admin',
+      ...(typeof p.values.password === 'string' ? { password: p.values.password } : {}),
+      passwordStdin: p.values['password-stdin'] === true,
+    },
+  };
 }

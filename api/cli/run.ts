@@ -1,4 +1,5 @@
 // The CLI as a function: argv and streams in, exit code out. index.ts wires it to the process; tests call it directly.
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -8,6 +9,14 @@ import type { ReadStore } from '../../adapters/readstore/port.js';
 import { UPCASTERS } from '../../domain/aggregates.js';
 import { systemClock } from '../../domain/core/clock.js';
 import { upcasterRegistry, type UpcasterRegistry } from '../../domain/core/upcasting.js';
+import { memoryReadStore } from '../../adapters/readstore/memory.js';
+import { loadSecretKeys } from '../../adapters/secrets/keys.js';
+import { tokenSigner } from '../../adapters/secrets/tokenSigner.js';
+import { systemContext } from '../../commands/core/context.js';
+import { commandHandler } from '../../commands/core/handler.js';
+import { uniqueness } from '../../commands/core/uniqueness.js';
+import { identityCommands } from '../../commands/identity/identity.js';
+import { PROJECTS, projectByName, roleByRef, ROLES } from '../../domain/identity/catalog.js';
 import { projectionRunner } from '../../projections/core/runner.js';
 import { openEventStore, openReadStore, PROJECTIONS, sqliteEventStoreFile } from '../../site.js';
 import { presentEvent } from '../history/router.js';
@@ -26,6 +35,8 @@ export interface CliIo {
   env?: Record<string, string | undefined>;
   /** Milliseconds, for timing the rebuild; default performance.now. */
   now?: () => number;
+  /** Where --password-stdin reads from; default the process's stdin. */
+  stdin?: AsyncIterable<Buffer | string>;
 }
 
 /** A failure to report as `fleetledger: <message>` with exit code 1. */
@@ -69,6 +80,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await state(deps, command);
       case 'rebuild':
         return await rebuild(deps);
+      case 'user-create':
+        return await userCreate(deps, command);
       default:
         return command satisfies never;
     }
@@ -133,4 +146,46 @@ async function rebuild(d: Deps): Promise<number> {
   } finally {
     await readStore?.close();
   }
+}
+
+/** The first line of stdin, without its line end. */
+async function readLine(input: AsyncIterable<Buffer | string>): Promise<string> {
+  let text = '';
+  for await (const chunk of input) {
+    text += chunk.toString();
+    if (text.includes('\n')) break;
+  }
+  return text.split(/\r?\n/)[0]!;
+}
+
+async function userCreate(d: Deps, c: Extract<CliCommand, { kind: 'user-create' }>): Promise<number> {
+  const project = projectByName(c.project);
+  if (!project) throw new CliFailure(`no project "${c.project}" (projects: ${PROJECTS.map((p) => p.name).join(', ')})`);
+  const roles = c.roles.map((r) => {
+    const role = roleByRef(r);
+    if (!role) throw new CliFailure(`no role "${r}" (roles: ${ROLES.join(', ')})`);
+    return role;
+  });
+  const generated = c.password === undefined && !c.passwordStdin;
+  const password = c.password ?? (c.passwordStdin ? await readLine(d.io.stdin ?? process.stdin) : randomBytes(18).toString('base64url'));
+  const readStore = memoryReadStore();
+  const handle = commandHandler({ store: d.eventStore, upcasters: d.upcasters });
+  const identity = identityCommands({
+    handle,
+    uniqueness: uniqueness(handle),
+    eventStore: d.eventStore,
+    upcasters: d.upcasters,
+    readStore,
+    signer: tokenSigner(loadSecretKeys(d.config)),
+    clock: systemClock,
+  });
+  const r = await identity.createUser(
+    { name: c.name, password },
+    systemContext(systemClock.now(), 'fleetledger-cli'),
+    roles.map((role) => ({ projectId: project.id, role })),
+  );
+  const id = r.state.status === 'active' ? r.state.id : '?';
+  d.io.stdout.write(`created user ${c.name} (id ${id})${roles.length ? ` with ${roles.join(', ')} on project ${project.name}` : ' with no role'}\n`);
+  if (generated) d.io.stdout.write(`password: ${password}\n`);
+  return EXIT.ok;
 }
