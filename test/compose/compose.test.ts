@@ -19,7 +19,7 @@ const services: Record<string, any> = compose.services;
 const APPS = ['api', 'projector'] as const;
 const DEFAULT_SERVICES = ['esdb', 'mongo', 'mongo-init', 'api', 'projector'];
 const CLUSTER_NODES = ['esdb-node1', 'esdb-node2', 'esdb-node3'];
-/** What a `${VAR:?message}` (a variable the user must set) stands for here: long enough to be an ADMIN_TOKEN. */
+/** What a `${VAR:?message}` (a variable the user must set) stands for here: long enough to be an ADMIN_PASSWORD. */
 const REQUIRED_PLACEHOLDER = 'required-variable-placeholder';
 /** ...and for SECRET_KEY, which must be a key: 32 bytes in base64. */
 const REQUIRED_KEY_PLACEHOLDER = Buffer.alloc(32, 1).toString('base64');
@@ -160,22 +160,24 @@ describe('docker-compose.yml: the fleetledger services are configured as config.
       esdbUrl: 'esdb://esdb:2113?tls=false',
       mongoUrl: 'mongodb://mongo:27017/?replicaSet=rs0',
       mongoDb: 'fleetledger',
-      adminToken: REQUIRED_PLACEHOLDER,
+      adminPassword: REQUIRED_PLACEHOLDER,
+      adminToken: undefined,
       secretKey: REQUIRED_KEY_PLACEHOLDER,
     });
   });
 
-  it('requires ADMIN_TOKEN and SECRET_KEY from the user instead of shipping them', () => {
-    for (const name of APPS) expect(String(services[name].environment.ADMIN_TOKEN), name).toMatch(/^\$\{ADMIN_TOKEN:\?.+\}$/);
+  it('requires ADMIN_PASSWORD and SECRET_KEY from the user instead of shipping them; no static token', () => {
+    for (const name of APPS) expect(String(services[name].environment.ADMIN_PASSWORD), name).toMatch(/^\$\{ADMIN_PASSWORD:\?.+\}$/);
+    for (const name of APPS) expect(services[name].environment.ADMIN_TOKEN, name).toBeUndefined();
     for (const name of APPS) expect(String(services[name].environment.SECRET_KEY), name).toMatch(/^\$\{SECRET_KEY:\?.+\}$/);
   });
 
   it('parses with the documented cluster ESDB_URL too, and passes it through', () => {
     const url = documentedClusterUrl();
     for (const name of APPS) {
-      const config = parseConfig(environmentOf(services[name], { ESDB_URL: url, ADMIN_TOKEN: 'a-token-of-24-characters' }));
+      const config = parseConfig(environmentOf(services[name], { ESDB_URL: url, ADMIN_PASSWORD: 'a-password-of-24-chars' }));
       expect(config.esdbUrl, name).toBe(url);
-      expect(config.adminToken, name).toBe('a-token-of-24-characters');
+      expect(config.adminPassword, name).toBe('a-password-of-24-chars');
     }
   });
 
