@@ -35,6 +35,7 @@ const logLines: string[] = [];
 /** Every answer the API gave, for the secret scan. */
 const answers: string[] = [];
 const BMC_B64 = Buffer.from('bmc-Secret-42').toString('base64');
+const USER_PASSWORD = 'Us3r-Secret-77';
 
 const startSite = (env: Record<string, string> = {}) =>
   startTestSite({
@@ -249,6 +250,19 @@ describe('subcloud lifecycle, end to end with the fleet simulator', () => {
   });
 
   it('no secret shows in any API answer, log line, read model or stored event byte', async () => {
+    // An operator account too: created, logged in with, its token revoked.
+    const created = await api.call('POST', '/v3/users', { user: { name: 'ops-e2e', password: USER_PASSWORD } });
+    expect(created.status).toBe(201);
+    await api.call('PUT', `/v3/projects/services/users/${created.json.user.id}/roles/operator`);
+    const login = await api.call(
+      'POST',
+      '/v3/auth/tokens',
+      { auth: { identity: { methods: ['password'], password: { user: { name: 'ops-e2e', domain: { id: 'default' }, password: USER_PASSWORD } } }, scope: { project: { name: 'services', domain: { id: 'default' } } } } },
+      { 'x-auth-token': '' },
+    );
+    expect(login.status).toBe(201);
+    const token = login.headers['x-subject-token'] as string;
+    expect((await api.call('DELETE', '/v3/auth/tokens', undefined, { 'x-subject-token': token })).status).toBe(204);
     for (const ref of [...ids, 'edge-west-1']) {
       await api.call('GET', `/v1.0/subclouds/${ref}/detail`);
       await api.call('GET', `/history/streams/subcloud-${typeof ref === 'number' ? ref : ids[1]}?limit=1000`);
@@ -256,7 +270,7 @@ describe('subcloud lifecycle, end to end with the fleet simulator', () => {
     }
     await api.call('GET', '/history/audit?limit=1000');
     await api.call('GET', '/v1.0/subclouds');
-    const secrets = ['St8rlingX*', SYSADMIN_B64, 'bmc-Secret-42', BMC_B64];
+    const secrets = ['St8rlingX*', SYSADMIN_B64, 'bmc-Secret-42', BMC_B64, USER_PASSWORD, token];
     const stored = readdirSync(firstDataDir).map((f) => readFileSync(join(firstDataDir, f)).toString('latin1')).join('');
     const readModels = JSON.stringify(await readModelSnapshot(t.site.readStore));
     expect(answers.length).toBeGreaterThan(40);
