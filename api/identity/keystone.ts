@@ -176,8 +176,9 @@ export function keystoneRouter(d: KeystoneDeps): Router {
   });
   router.delete('/auth/tokens', async (req, res) => {
     const t = await subject(req);
-    await d.identity.revokeToken(t.claims, commandContext(req, d.clock));
-    res.status(204).end();
+    const r = await d.identity.revokeToken(t.claims, commandContext(req, d.clock));
+    // Answered once the revocation is in the read model every request checks.
+    await d.writes.send(res, r.position, undefined, 204);
   });
 
   // ---- administration (policy: identity_admin) ----
