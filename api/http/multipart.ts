@@ -1,9 +1,10 @@
 // multipart/form-data bodies, as dcmanager takes them for POST and PATCH /v1.0/subclouds: text fields and small
 // files (bootstrap_values, install_values, deploy_config), read whole into strings. A malformed or oversized body
-// is a 400 that names the problem; nothing is decided before the whole body is read.
+// is a 400 (413 when too large) that names the problem; nothing is decided before the whole body is read.
 import busboy from 'busboy';
 import type { Request } from 'express';
 import { ValidationError } from '../../domain/core/errors.js';
+import { HttpError } from './errors.js';
 
 export interface MultipartBody {
   /** Text parts, by name (the last one wins, as in the reference's decoder). */
@@ -42,23 +43,26 @@ export function parseMultipart(req: Request, limits: MultipartLimits = MULTIPART
       return;
     }
     const body: MultipartBody = { fields: {}, files: {} };
-    let failure: ValidationError | undefined;
+    let failure: Error | undefined;
     const fail = (message: string, field?: string) => {
       failure ??= new ValidationError(message, field);
     };
+    const tooLarge = (message: string, field?: string) => {
+      failure ??= new HttpError(413, message, field);
+    };
     parser.on('field', (name, value, info) => {
-      if (info.valueTruncated) fail(`Form field ${name} is larger than ${limits.fieldBytes} bytes`, name);
+      if (info.valueTruncated) tooLarge(`Form field ${name} is larger than ${limits.fieldBytes} bytes`, name);
       body.fields[name] = value;
     });
     parser.on('file', (name, stream, info) => {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('limit', () => fail(`File ${name} is larger than ${limits.fileBytes} bytes`, name));
+      stream.on('limit', () => tooLarge(`File ${name} is larger than ${limits.fileBytes} bytes`, name));
       stream.on('close', () => {
         body.files[name] = { filename: info.filename ?? name, content: Buffer.concat(chunks).toString('utf8') };
       });
     });
-    parser.on('partsLimit', () => fail(`Too many parts in the multipart body (at most ${limits.parts})`));
+    parser.on('partsLimit', () => tooLarge(`Too many parts in the multipart body (at most ${limits.parts})`));
     parser.on('error', (error: Error) => reject(new ValidationError(`Malformed multipart body: ${error.message}`)));
     parser.on('close', () => (failure ? reject(failure) : resolve(body)));
     req.pipe(parser);

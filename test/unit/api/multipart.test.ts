@@ -2,7 +2,7 @@
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Server } from 'node:http';
-import { ValidationError } from '../../../domain/core/errors.js';
+import { errorStatus } from '../../../api/http/errors.js';
 import { parseMultipart } from '../../../api/http/multipart.js';
 
 let server: Server;
@@ -13,7 +13,7 @@ beforeAll(async () => {
     try {
       res.json(await parseMultipart(req, { fileBytes: 64, fieldBytes: 32, parts: 4 }));
     } catch (e) {
-      res.status(e instanceof ValidationError ? 400 : 500).json({ message: (e as Error).message });
+      res.status(errorStatus(e).status).json({ message: (e as Error).message });
     }
   });
   server = app.listen(0, '127.0.0.1');
@@ -39,18 +39,18 @@ describe('parseMultipart', () => {
     });
   });
 
-  it('refuses a file over the limit, naming it', async () => {
+  it('refuses a file over the limit with 413, naming it', async () => {
     const form = new FormData();
     form.set('install_values', new Blob(['x'.repeat(100)]), 'install.yaml');
     const r = await post(form);
-    expect(r.status).toBe(400);
+    expect(r.status).toBe(413);
     expect(r.json.message).toBe('File install_values is larger than 64 bytes');
   });
 
   it('refuses a field over the limit and too many parts', async () => {
     const big = new FormData();
     big.set('description', 'd'.repeat(40));
-    expect((await post(big)).json.message).toBe('Form field description is larger than 32 bytes');
+    expect(await post(big)).toEqual({ status: 413, json: { message: 'Form field description is larger than 32 bytes' } });
     const many = new FormData();
     for (let i = 0; i < 6; i++) many.set(`f${i}`, 'v');
     expect((await post(many)).json.message).toBe('Too many parts in the multipart body (at most 4)');
