@@ -44,9 +44,6 @@ export function parseMultipart(req: Request, limits: MultipartLimits = MULTIPART
     }
     const body: MultipartBody = { fields: {}, files: {} };
     let failure: Error | undefined;
-    const fail = (message: string, field?: string) => {
-      failure ??= new ValidationError(message, field);
-    };
     const tooLarge = (message: string, field?: string) => {
       failure ??= new HttpError(413, message, field);
     };
