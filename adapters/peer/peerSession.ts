@@ -5,6 +5,7 @@
 // the peer answers 401. Requests carry `User-Agent: dcmanager/1.0` where dcmanager's do.
 import { Agent, request, type Dispatcher } from 'undici';
 import type { Clock } from '../../domain/core/clock.js';
+import { jsonOrUndefined } from '../http/json.js';
 
 export interface PeerCredentials {
   /** The peer's Keystone URL (`manager_endpoint`), e.g. https://peer:8119/v3. */
@@ -59,12 +60,7 @@ export function peerSession(creds: PeerCredentials, o: PeerSessionOptions) {
         bodyTimeout: timeout,
       });
       const text = await res.body.text();
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
+      const json = jsonOrUndefined(text);
       return { status: res.statusCode, headers: res.headers, json };
     } catch (e) {
       throw new PeerUnreachableError(`peer site at ${new URL(url).origin} is unreachable: ${(e as Error).message}`);

@@ -12,6 +12,7 @@ import {
   type AlarmSummary, type EndpointStatus, type Health, type Operation, type OperationRequest, type SystemInfo,
 } from './contract.js';
 import { AgentError, AgentUnreachableError, unreachableReason } from './errors.js';
+import { jsonOrUndefined } from '../http/json.js';
 
 export interface AgentTimeouts {
   /** TCP connect (default 3 s). */
@@ -117,12 +118,7 @@ export function subcloudAgentClient(options: SubcloudAgentClientOptions = {}): S
       bodyTimeout: timeouts.bodyMs,
     });
     const text = await res.body.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
+    const json = jsonOrUndefined(text);
     if (res.statusCode >= 400) {
       const parsed = errorBodySchema.safeParse(json);
       throw parsed.success

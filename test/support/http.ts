@@ -1,5 +1,6 @@
 // One HTTP call to a site under test over undici: JSON in and out, the admin token unless headers override it.
 import { request, type Dispatcher } from 'undici';
+import { jsonOrUndefined } from '../../adapters/http/json.js';
 
 export interface CallResult {
   status: number;
@@ -24,12 +25,7 @@ export function apiCaller(base: string, dispatcher: Dispatcher, token: string): 
       ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
     });
     const text = await res.body.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
+    const json = jsonOrUndefined(text);
     return { status: res.statusCode, headers: res.headers, text, json: json as any };
   };
 }
