@@ -135,10 +135,11 @@ export function subcloudsRouter(d: SubcloudRoutesDeps): Router {
   router.patch('/:ref', async (req, res) => {
     const body = await multipart(req);
     const changes = patch(body);
-    // The operator role may manage and unmanage (dc_api:subclouds:manage_unmanage); any other change is a
-    // modify (admin or configurator). The policy table let both through to here.
-    const onlyManagement = Object.keys(changes).every((k) => k === 'managementState' || k === 'force') && changes.managementState !== undefined;
-    authorize(req, onlyManagement ? 'subclouds:manage_unmanage' : 'subclouds:modify', onlyManagement ? 'admin_or_operator_or_configurator' : 'admin_or_configurator');
+    // dcmanager's authorize_user: a body with a management-state is dc_api:subclouds:manage_unmanage (the operator
+    // role too), whatever else it holds; any other is dc_api:subclouds:modify (admin or configurator). The policy
+    // table let both through to here.
+    const manage = Boolean(changes.managementState);
+    authorize(req, manage ? 'subclouds:manage_unmanage' : 'subclouds:modify', manage ? 'admin_or_operator_or_configurator' : 'admin_or_configurator');
     const doc = await findSubcloud(req, req.params.ref);
     const ctx = commandContext(req, d.clock);
     const result = await d.commands.update(doc.id, changes, ctx, fromAnotherDc(req));

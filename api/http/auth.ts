@@ -16,7 +16,9 @@ export interface Authenticator {
   validate(token: string): Promise<TokenIdentity | undefined>;
 }
 
-export const AUTHENTICATION_REQUIRED = 'Authentication required';
+/** dcmanager's AuthHook texts (it also echoes the token after "invalid:"; fleetledger never repeats a token). */
+export const AUTHENTICATION_REQUIRED = 'Failed to validate access token: Authentication required';
+export const TOKEN_INVALID = 'Failed to validate access token: Auth token is invalid';
 
 /** Sets req.actor (and req.identity for a user's token); a token that does not validate is refused at once. */
 export function authenticate(a: Authenticator): RequestHandler {
@@ -31,7 +33,7 @@ export function authenticate(a: Authenticator): RequestHandler {
     a.validate(token).then((identity) => {
       // A public route (login, discovery) still answers; any other refuses it (policy.ts).
       if (!identity) {
-        req.authFailure = 'Auth token is invalid';
+        req.authFailure = TOKEN_INVALID;
         return next();
       }
       req.identity = identity;

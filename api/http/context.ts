@@ -6,6 +6,7 @@ import type { Actor } from '../../adapters/eventstore/port.js';
 import type { CommandContext } from '../../commands/core/context.js';
 import type { TokenIdentity } from '../../commands/identity/identity.js';
 import type { Clock } from '../../domain/core/clock.js';
+import { AUTHENTICATION_REQUIRED } from './auth.js';
 import { HttpError } from './errors.js';
 
 declare module 'express-serve-static-core' {
@@ -55,7 +56,7 @@ export function requestIdentity(logger: Logger): RequestHandler {
 
 /** The command context of a request: who, why, when, and the Idempotency-Key if one was sent. */
 export function commandContext(req: Request, clock: Clock): CommandContext {
-  if (!req.actor) throw new HttpError(401, 'Authentication required');
+  if (!req.actor) throw new HttpError(401, AUTHENTICATION_REQUIRED);
   const ctx: CommandContext = {
     correlationId: req.correlationId,
     causationId: req.id,

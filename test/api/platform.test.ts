@@ -29,7 +29,7 @@ describe('platform', () => {
     for (const path of ['/v1.0/subcloud-groups', '/history/audit', '/v1.0/nothing-here']) {
       const none = await t.call('GET', path, undefined, { 'x-auth-token': '' });
       expect(none.status).toBe(401);
-      expect(none.json.error.message).toBe('Authentication required');
+      expect(none.json.error.message).toBe('Failed to validate access token: Authentication required');
       expect((await t.call('GET', path, undefined, { 'x-auth-token': 'wrong-token' })).status).toBe(401);
     }
     const before = (await t.site.eventStore.readAll()).length;

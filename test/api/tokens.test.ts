@@ -93,7 +93,7 @@ describe('tokens', () => {
     expect((await t.call('DELETE', '/v3/auth/tokens', undefined, { ...as(admin), 'x-subject-token': mine })).status).toBe(204);
     const after = await t.call('GET', '/v1.0/subcloud-groups', undefined, as(mine));
     expect(after.status).toBe(401);
-    expect(after.json.error.message).toBe('Auth token is invalid');
+    expect(after.json.error.message).toBe('Failed to validate access token: Auth token is invalid');
   });
 
   it('a token expires after TOKEN_TTL; a password change voids earlier tokens and the new password works', async () => {
