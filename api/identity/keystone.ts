@@ -4,7 +4,7 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Clock } from '../../domain/core/clock.js';
-import { PROJECTS, projectById, projectByName, roleByRef, roleId, ROLES, type RoleName } from '../../domain/identity/catalog.js';
+import { fixedId, PROJECTS, projectById, projectByName, roleByRef, roleId, ROLES, type RoleName } from '../../domain/identity/catalog.js';
 import { DEFAULT_DOMAIN, type UserFields } from '../../domain/identity/user.js';
 import { IDENTITY_COLLECTIONS } from '../../domain/identity/collections.js';
 import type { ReadStore } from '../../adapters/readstore/port.js';
@@ -13,6 +13,7 @@ import { LoginRefusedError } from '../../commands/identity/identity.js';
 import type { UserDoc } from '../../projections/identity/users.js';
 import { commandContext } from '../http/context.js';
 import { HttpError } from '../http/errors.js';
+import { allows } from '../http/policy.js';
 import { parseWith } from '../http/validation.js';
 import type { WriteResponder } from '../http/writes.js';
 import type { LoginLimiter } from './loginLimiter.js';
@@ -68,31 +69,28 @@ function tokenBody(d: KeystoneDeps, req: Request, who: TokenIdentity) {
   const base = baseUrl(d, req);
   const region = d.region ?? 'SystemController';
   const endpoint = (service: string, url: string) =>
-    (['public', 'internal', 'admin'] as const).map((iface) => ({ id: roleIdLike(`${service}:${iface}`), interface: iface, region_id: region, region, url }));
+    (['public', 'internal', 'admin'] as const).map((iface) => ({ id: fixedId('endpoint', `${service}:${iface}`), interface: iface, region_id: region, region, url }));
   return {
     token: {
       methods: ['password'],
-      user: { domain: { id: DEFAULT_DOMAIN.id, name: DEFAULT_DOMAIN.name }, id: who.user.id, name: who.user.name, password_expires_at: null },
+      user: { domain: { ...DEFAULT_DOMAIN }, id: who.user.id, name: who.user.name, password_expires_at: null },
       audit_ids: [who.claims.tid],
       expires_at: new Date(who.claims.exp).toISOString(),
       issued_at: new Date(who.claims.iat).toISOString(),
       ...(who.project
         ? {
-            project: { domain: { id: DEFAULT_DOMAIN.id, name: DEFAULT_DOMAIN.name }, id: who.project.id, name: who.project.name },
+            project: { domain: { ...DEFAULT_DOMAIN }, id: who.project.id, name: who.project.name },
             is_domain: false,
             roles: who.roles.map((r) => ({ id: roleId(r), name: r })),
             catalog: [
-              { id: roleIdLike('dcmanager'), type: 'dcmanager', name: 'dcmanager', endpoints: endpoint('dcmanager', `${base}/v1.0`) },
-              { id: roleIdLike('keystone'), type: 'identity', name: 'keystone', endpoints: endpoint('keystone', `${base}/v3`) },
+              { id: fixedId('service', 'dcmanager'), type: 'dcmanager', name: 'dcmanager', endpoints: endpoint('dcmanager', `${base}/v1.0`) },
+              { id: fixedId('service', 'keystone'), type: 'identity', name: 'keystone', endpoints: endpoint('keystone', `${base}/v3`) },
             ],
           }
         : {}),
     },
   };
 }
-
-/** Stable 32-hex ids for catalog entries. */
-const roleIdLike = (s: string) => Buffer.from(s.padEnd(16, '.').slice(0, 16)).toString('hex');
 
 const presentUser = (u: UserFields, base: string) => ({
   id: u.id,
@@ -160,10 +158,10 @@ export function keystoneRouter(d: KeystoneDeps): Router {
     const raw = req.headers['x-subject-token'];
     const who = req.identity;
     if (typeof raw !== 'string' || raw === '') throw new HttpError(400, 'Expecting to find X-Subject-Token in headers.');
-    const t = await d.identity.validate(raw);
+    // The caller's own token was validated a moment ago (auth.ts): not twice.
+    const t = who && raw === req.headers['x-auth-token'] ? who : await d.identity.validate(raw);
     if (!t) throw new HttpError(404, `Could not find token: ${raw.slice(0, 12)}….`);
-    const isAdmin = req.actor?.roles?.includes('admin') && req.actor.project === 'admin';
-    if (!isAdmin && who?.user.id !== t.user.id) throw new HttpError(403, 'You are not authorized to perform the requested action: identity:validate_token.');
+    if (!allows('identity_admin', req.actor) && who?.user.id !== t.user.id) throw new HttpError(403, 'You are not authorized to perform the requested action: identity:validate_token.');
     return t;
   }
 

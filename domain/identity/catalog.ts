@@ -3,7 +3,8 @@
 // which fleetledger gives the user a system peer signs in with. Ids are fixed 32-hex values, the same on every site, so a token's ids mean one thing.
 import { createHash } from 'node:crypto';
 
-const fixedId = (kind: string, name: string) => createHash('sha256').update(`fleetledger:${kind}:${name}`).digest('hex').slice(0, 32);
+/** A fixed 32-hex id for a built-in thing of the identity service (project, role, catalog entry). */
+export const fixedId = (kind: string, name: string) => createHash('sha256').update(`fleetledger:${kind}:${name}`).digest('hex').slice(0, 32);
 
 export const PROJECTS = [
   { id: fixedId('project', 'admin'), name: 'admin' },
