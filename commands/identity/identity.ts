@@ -27,7 +27,7 @@ import { aggregateStream } from '../core/aggregateStream.js';
 import { deterministicUuid, type CommandContext } from '../core/context.js';
 import type { Handle } from '../core/handler.js';
 import type { Uniqueness } from '../core/uniqueness.js';
-import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords.js';
+import { hashPassword, MIN_PASSWORD_LENGTH, UNMATCHABLE_HASH, verifyPassword } from './passwords.js';
 
 export const USER_NAME_SCOPE = 'userName';
 export const DEFAULT_TOKEN_TTL_MS = 60 * 60 * 1000;
@@ -149,7 +149,7 @@ export function identityCommands(deps: IdentityCommandDeps) {
   async function login(o: { userId?: string; userName?: string; password: string; projectId?: string }): Promise<{ token: string; identity: TokenIdentity }> {
     const user = o.userId ? await userById(o.userId) : o.userName ? await userByName(o.userName) : undefined;
     // Hash even for an unknown user, so the answer takes as long either way.
-    const ok = await verifyPassword(o.password, user?.passwordHash ?? UNKNOWN_USER_HASH);
+    const ok = await verifyPassword(o.password, user?.passwordHash ?? UNMATCHABLE_HASH);
     if (!user || !ok || !user.enabled) throw new LoginRefusedError('The request you have made requires authentication.');
     const project = o.projectId ? projectById(o.projectId) : undefined;
     if (o.projectId && (!project || !user.roles.some((a) => a.projectId === o.projectId))) {
@@ -195,8 +195,5 @@ export function identityCommands(deps: IdentityCommandDeps) {
 
   return { seedProjects, createUser, updateUser, grantRole, revokeRole, deleteUser, bootstrapAdmin, login, validate, revokeToken, userById, userByName, requireUser };
 }
-
-/** A hash no password matches, checked against when the user does not exist (same work, same time). */
-const UNKNOWN_USER_HASH = `scrypt$32768$8$1$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(32).toString('base64')}`;
 
 export type IdentityCommands = ReturnType<typeof identityCommands>;

@@ -26,5 +26,9 @@ export async function verifyPassword(password: string, hash: PasswordHash): Prom
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
+/** A hash no password matches, at today's cost: checked against when a login names no user, so the answer takes as
+ *  long as for a real one and does not tell whether the user exists. */
+export const UNMATCHABLE_HASH: PasswordHash = `scrypt$${COST.N}$${COST.r}$${COST.p}$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(KEY_BYTES).toString('base64')}`;
+
 /** Keystone's password rules are site policy; fleetledger asks for something a guess will not find quickly. */
 export const MIN_PASSWORD_LENGTH = 8;
