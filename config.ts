@@ -1,5 +1,6 @@
 // The one place that reads the environment. Everything else receives a Config.
 import { z } from 'zod';
+import { isKeyText } from './adapters/secrets/keys.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -44,7 +45,7 @@ export const configSchema = z.object({
   /** The key that seals secrets in events: 32 random bytes in base64. */
   SECRET_KEY: z
     .string()
-    .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32, 'must be 32 random bytes in base64 (openssl rand -base64 32)')
+    .refine(isKeyText, 'must be 32 random bytes in base64 (openssl rand -base64 32)')
     .optional(),
   /** Or a file of such keys, one per line: the first seals, every one opens (key rotation). */
   SECRET_KEY_FILE: z.string().min(1).optional(),

@@ -14,12 +14,13 @@ export interface SecretKeySource {
 
 export class SecretKeyError extends Error {}
 
+/** What a key must be: KEY_BYTES bytes, written in base64 (config.ts checks SECRET_KEY with it too). */
+export const isKeyText = (text: string) => /^[A-Za-z0-9+/]+={0,2}$/.test(text) && Buffer.from(text, 'base64').length === KEY_BYTES;
+
 export function decodeKey(text: string, where: string): Buffer {
-  const key = Buffer.from(text.trim(), 'base64');
-  if (key.length !== KEY_BYTES || !/^[A-Za-z0-9+/]+={0,2}$/.test(text.trim())) {
-    throw new SecretKeyError(`${where}: a key is ${KEY_BYTES} random bytes in base64 (openssl rand -base64 ${KEY_BYTES})`);
-  }
-  return key;
+  const trimmed = text.trim();
+  if (!isKeyText(trimmed)) throw new SecretKeyError(`${where}: a key is ${KEY_BYTES} random bytes in base64 (openssl rand -base64 ${KEY_BYTES})`);
+  return Buffer.from(trimmed, 'base64');
 }
 
 export function parseKeyFile(text: string, where: string): Buffer[] {
