@@ -318,11 +318,11 @@ function deployWorkflow(deps: WorkflowDeps, options: SubcloudDeployOptions): Wor
     return false;
   }
 
-  /** What the agent is asked to do for a phase, from the add request (the same on every run: the POST repeats). */
   /** A sealed secret's text (throws SecretUnavailableError when this site lacks its key). */
   const opened = (sealed: SealedSecret | undefined) => (sealed ? secrets.open(sealed) : undefined);
   const withText = (key: string, value: string | undefined) => (value === undefined ? {} : { [key]: value });
 
+  /** What the agent is asked to do for a phase, from the add request (the same on every run: the POST repeats). */
   function params(kind: OperationKind, added: SubcloudAddedData): Record<string, unknown> {
     const values = added.bootstrapValues;
     switch (kind) {

@@ -20,7 +20,8 @@ export interface Authenticator {
 export const AUTHENTICATION_REQUIRED = 'Failed to validate access token: Authentication required';
 export const TOKEN_INVALID = 'Failed to validate access token: Auth token is invalid';
 
-/** Sets req.actor (and req.identity for a user's token); a token that does not validate is refused at once. */
+/** Sets req.actor (and req.identity for a user's token); a token that does not validate leaves req.authFailure,
+ *  and policy.ts refuses the request unless its route is public. */
 export function authenticate(a: Authenticator): RequestHandler {
   const admin = a.adminToken ? digest(a.adminToken) : undefined;
   return (req, _res, next) => {

@@ -57,8 +57,8 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
   dc('GET', '/v1.0/subclouds/:ref', 'subclouds:get', R),
   dc('GET', '/v1.0/subclouds/:ref/detail', 'subclouds:get', R),
   dc('POST', '/v1.0/subclouds', 'subclouds:create', W),
-  // PATCH: modify, or manage_unmanage when the request only changes the management state (subclouds.ts checks
-  // the finer rule once the multipart body is read; this entry lets both through to it).
+  // PATCH: manage_unmanage when the body has a management-state, else modify (subclouds.ts checks the finer rule
+  // once the multipart body is read; this entry lets both through to it).
   dc('PATCH', '/v1.0/subclouds/:ref', 'subclouds:modify|manage_unmanage', O),
   dc('DELETE', '/v1.0/subclouds/:ref', 'subclouds:delete', W),
   // dcmanager: subcloud groups
