@@ -8,6 +8,7 @@ import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config.js';
 import { createSite, openReadStore, type Site } from '../../site.js';
+import { passwordLogin } from '../support/identity.js';
 
 const certFile = new URL('../support/tls/cert.pem', import.meta.url).pathname;
 const keyFile = new URL('../support/tls/key.pem', import.meta.url).pathname;
@@ -33,7 +34,7 @@ describe('HTTPS', () => {
       method: 'POST',
       dispatcher: trusting,
       headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: 'first-admin-pw' } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } }),
+      body: JSON.stringify(passwordLogin('admin', 'first-admin-pw')),
     });
     expect(login.statusCode).toBe(201);
     const body = (await login.body.json()) as any;

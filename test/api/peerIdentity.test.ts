@@ -6,6 +6,7 @@ import { PROJECTS } from '../../domain/identity/catalog.js';
 import { systemContext } from '../../commands/core/context.js';
 import { startTestSite, type TestSite } from '../support/site.js';
 import { bootstrap, SYSADMIN_B64 } from '../unit/domain/subcloudFixtures.js';
+import { passwordLogin } from '../support/identity.js';
 
 let t: TestSite;
 let region: string;
@@ -17,7 +18,7 @@ async function login(name: string, password: string) {
   const r = await t.call(
     'POST',
     '/v3/auth/tokens',
-    { auth: { identity: { methods: ['password'], password: { user: { name, domain: { id: 'default' }, password } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } },
+    passwordLogin(name, password),
     { 'x-auth-token': '' },
   );
   expect(r.status).toBe(201);

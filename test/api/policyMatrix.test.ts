@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_POLICIES, type RoutePolicy } from '../../api/http/policy.js';
 import { systemContext } from '../../commands/core/context.js';
 import { PROJECTS, type RoleName } from '../../domain/identity/catalog.js';
+import { passwordLogin } from '../support/identity.js';
 import { startTestSite, type TestSite } from '../support/site.js';
 
 /** Who each rule lets through: roles (implied ones count: admin ⇒ member ⇒ reader) and projects. */
@@ -25,17 +26,7 @@ let t: TestSite;
 const tokens = new Map<string, string>();
 
 async function login(name: string, project?: string) {
-  const r = await t.call(
-    'POST',
-    '/v3/auth/tokens',
-    {
-      auth: {
-        identity: { methods: ['password'], password: { user: { name, domain: { id: 'default' }, password: PASSWORD } } },
-        ...(project ? { scope: { project: { name: project, domain: { id: 'default' } } } } : {}),
-      },
-    },
-    { 'x-auth-token': '' },
-  );
+  const r = await t.call('POST', '/v3/auth/tokens', passwordLogin(name, PASSWORD, project ?? null), { 'x-auth-token': '' });
   expect(r.status, `${name}@${project}`).toBe(201);
   return r.headers['x-subject-token'] as string;
 }

@@ -2,19 +2,14 @@
 // revocation, expiry, password changes, user administration, the failed-login limit and the body size limit.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestSite, type TestSite } from '../support/site.js';
+import { passwordLogin } from '../support/identity.js';
 
 let t: TestSite;
 const NO_TOKEN = { 'x-auth-token': '' };
 const REFUSED = 'The request you have made requires authentication.';
 
-const loginBody = (name: string, password: string, project: string | null) => ({
-  auth: {
-    identity: { methods: ['password'], password: { user: { name, domain: { id: 'default' }, password } } },
-    ...(project ? { scope: { project: { name: project, domain: { id: 'default' } } } } : {}),
-  },
-});
 /** `project` null: an unscoped login. */
-const login = (name: string, password: string, project: string | null = 'admin') => t.call('POST', '/v3/auth/tokens', loginBody(name, password, project), NO_TOKEN);
+const login = (name: string, password: string, project: string | null = 'admin') => t.call('POST', '/v3/auth/tokens', passwordLogin(name, password, project), NO_TOKEN);
 const tokenOf = (r: { headers: Record<string, unknown> }) => r.headers['x-subject-token'] as string;
 const as = (token: string) => ({ 'x-auth-token': token });
 

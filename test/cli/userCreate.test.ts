@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../api/cli/run.js';
 import { startTestSite, type TestSite } from '../support/site.js';
+import { passwordLogin } from '../support/identity.js';
 
 let t: TestSite;
 beforeAll(async () => {
@@ -27,7 +28,7 @@ async function login(name: string, password: string, project: string) {
   return t.call(
     'POST',
     '/v3/auth/tokens',
-    { auth: { identity: { methods: ['password'], password: { user: { name, domain: { id: 'default' }, password } } }, scope: { project: { name: project, domain: { id: 'default' } } } } },
+    passwordLogin(name, password, project),
     { 'x-auth-token': '' },
   );
 }

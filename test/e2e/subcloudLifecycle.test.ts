@@ -20,6 +20,7 @@ import { gatedAgentClock } from '../support/agentClock.js';
 import { expectReadModelsEqualRebuild, readModelSnapshot } from '../support/readModels.js';
 import { startTestSite, type TestSite } from '../support/site.js';
 import { SYSADMIN_B64 } from '../unit/domain/subcloudFixtures.js';
+import { passwordLogin } from '../support/identity.js';
 
 const PORT = 18130;
 const { clock: simClock, sleep, closeGate, openGate } = gatedAgentClock();
@@ -257,7 +258,7 @@ describe('subcloud lifecycle, end to end with the fleet simulator', () => {
     const login = await api.call(
       'POST',
       '/v3/auth/tokens',
-      { auth: { identity: { methods: ['password'], password: { user: { name: 'ops-e2e', domain: { id: 'default' }, password: USER_PASSWORD } } }, scope: { project: { name: 'services', domain: { id: 'default' } } } } },
+      passwordLogin('ops-e2e', USER_PASSWORD, 'services'),
       { 'x-auth-token': '' },
     );
     expect(login.status).toBe(201);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAllSiteProcesses, startSiteProcess, type SiteProcess } from '../support/process.js';
+import { passwordLogin } from '../support/identity.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'fleetledger-start-'));
 afterAll(async () => {
@@ -19,7 +20,7 @@ async function login(site: SiteProcess, password: string) {
   return site.call(
     'POST',
     '/v3/auth/tokens',
-    { auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } },
+    passwordLogin('admin', password),
     NO_TOKEN,
   );
 }
