@@ -1,4 +1,5 @@
 // The one place that reads the environment. Everything else receives a Config.
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { isKeyText } from './adapters/secrets/keys.js';
 
@@ -32,6 +33,8 @@ export const configSchema = z.object({
   ROLE: z.enum(['all', 'api', 'projector']).default('all'),
   /** This system controller's software release: new subclouds report it until their agent says otherwise. */
   SOFTWARE_VERSION: z.string().regex(/^\d+\.\d+$/, 'must look like 24.03').default('24.03'),
+  /** This system controller's name: the leader name of the peer groups it leads, what its peers call it. */
+  SYSTEM_NAME: z.string().min(1).max(255).optional(),
   /** The system controller's management network; no subcloud's management range may overlap it. */
   SYSTEM_CONTROLLER_MGMT_SUBNET: z.string().min(1).default('192.168.204.0/24'),
   SYSTEM_CONTROLLER_MGMT_START_IP: z.string().min(1).default('192.168.204.2'),
@@ -94,6 +97,8 @@ export interface Config {
   mongoDb: string;
   role: 'all' | 'api' | 'projector';
   softwareVersion: string;
+  /** SYSTEM_NAME, else the host's name. */
+  systemName: string;
   systemControllerManagement: { subnet: string; startIp: string; endIp: string };
   subcloudAgentPort: number;
   subcloudAuditIntervalSeconds: number;
@@ -137,6 +142,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     mongoDb: c.MONGO_DB,
     role: c.ROLE,
     softwareVersion: c.SOFTWARE_VERSION,
+    systemName: c.SYSTEM_NAME ?? hostname(),
     systemControllerManagement: {
       subnet: c.SYSTEM_CONTROLLER_MGMT_SUBNET,
       startIp: c.SYSTEM_CONTROLLER_MGMT_START_IP,

@@ -30,6 +30,17 @@ import { lruStateCache } from './commands/core/stateCache.js';
 import { uniqueness } from './commands/core/uniqueness.js';
 import { subcloudGroupCommands } from './commands/distcloud/subcloudGroups.js';
 import { subcloudCommands } from './commands/distcloud/subclouds.js';
+import { identifyLocalSystem } from './commands/distcloud/localSystem.js';
+import { systemPeerCommands } from './commands/distcloud/systemPeers.js';
+import { subcloudPeerGroupCommands } from './commands/distcloud/subcloudPeerGroups.js';
+import { peerGroupAssociationCommands } from './commands/distcloud/peerGroupAssociations.js';
+import type { LocalSystem } from './domain/distcloud/localSystem.js';
+import { systemPeersRouter } from './api/distcloud/systemPeers.js';
+import { subcloudPeerGroupsRouter } from './api/distcloud/subcloudPeerGroups.js';
+import { peerGroupAssociationsRouter } from './api/distcloud/peerGroupAssociations.js';
+import { systemPeersProjection } from './projections/distcloud/systemPeers.js';
+import { subcloudPeerGroupsProjection } from './projections/distcloud/subcloudPeerGroups.js';
+import { peerGroupAssociationsProjection } from './projections/distcloud/peerGroupAssociations.js';
 import { identityCommands } from './commands/identity/identity.js';
 import { UPCASTERS } from './domain/aggregates.js';
 import { systemClock, type Clock } from './domain/core/clock.js';
@@ -51,6 +62,9 @@ export const PROJECTIONS = [
   asAny(subcloudGroupsProjection),
   asAny(subcloudsProjection),
   asAny(subcloudNetworksProjection),
+  asAny(systemPeersProjection),
+  asAny(subcloudPeerGroupsProjection),
+  asAny(peerGroupAssociationsProjection),
   asAny(usersProjection),
   asAny(revokedTokensProjection),
   asAny(auditLogProjection),
@@ -144,6 +158,15 @@ export function createSite(o: SiteOptions) {
     logger,
     secrets,
   });
+  // This site's UUID and name: recorded at the first start, read at every start (before anything is served).
+  let localSystem: LocalSystem | undefined;
+  const getLocalSystem = (): LocalSystem => {
+    if (!localSystem) throw new Error('the site has not identified itself yet (start() does)');
+    return localSystem;
+  };
+  const peers = systemPeerCommands({ handle, uniqueness: unique, eventStore, readStore, upcasters, secrets });
+  const peerGroups = subcloudPeerGroupCommands({ handle, uniqueness: unique, eventStore, readStore, upcasters, localSystem: getLocalSystem });
+  const associations = peerGroupAssociationCommands({ handle, uniqueness: unique, eventStore, readStore, upcasters, localSystem: getLocalSystem });
   const runner = projectionRunner({
     eventStore,
     readStore,
@@ -200,6 +223,9 @@ export function createSite(o: SiteOptions) {
           '/v1.0/subcloud-groups': subcloudGroupsRouter({ commands: groups, readStore, clock, writes }),
           '/v1.0/subclouds': subcloudsRouter({ commands: subclouds, readStore, clock, writes }),
           '/v1.0/alarms': alarmsRouter({ readStore }),
+          '/v1.0/system-peers': systemPeersRouter({ commands: peers, readStore, clock, writes }),
+          '/v1.0/subcloud-peer-groups': subcloudPeerGroupsRouter({ commands: peerGroups, readStore, clock, writes }),
+          '/v1.0/peer-group-associations': peerGroupAssociationsRouter({ commands: associations, readStore, clock, writes }),
           '/history': historyRouter({ eventStore, readStore, upcasters }),
           '/v3': keystoneRouter({ identity, readStore, clock, writes, limiter: loginLimiter(clock), publicUrl: o.config.publicUrl }),
         }
@@ -215,13 +241,16 @@ export function createSite(o: SiteOptions) {
     eventStore,
     readStore,
     runner,
-    commands: { groups, subclouds, identity },
+    commands: { groups, subclouds, identity, peers, peerGroups, associations },
+    /** This site's UUID and name (after start). */
+    localSystem: getLocalSystem,
     agent,
     workflows,
     workflowDeps,
     /** Seeds built-in rows, catches the read models up (or, for ROLE=api, reads how far they are), and (if asked) listens. */
     async start(listen?: { port: number; host: string }): Promise<{ port: number; generatedAdminPassword?: string } | undefined> {
       let generatedAdminPassword: string | undefined;
+      localSystem = await identifyLocalSystem(handle, o.config.systemName, systemContext(clock.now(), 'fleetledger', 'identify-local-system'));
       if (servesApi) {
         await groups.seedDefault(systemContext(clock.now(), 'fleetledger', 'seed-default-subcloud-group'));
       }

@@ -5,6 +5,10 @@ import { sequenceDecider } from './core/sequence.js';
 import type { Upcaster } from './core/upcasting.js';
 import { subcloudDecider } from './distcloud/subcloud.js';
 import { subcloudGroupDecider } from './distcloud/subcloudGroup.js';
+import { localSystemDecider } from './distcloud/localSystem.js';
+import { peerGroupAssociationDecider } from './distcloud/peerGroupAssociation.js';
+import { subcloudPeerGroupDecider } from './distcloud/subcloudPeerGroup.js';
+import { systemPeerDecider } from './distcloud/systemPeer.js';
 
 export interface AggregateKind {
   /** The stream prefix: streams are `<name>-<id>`. */
@@ -20,6 +24,10 @@ const kind = <S, C, E extends DomainEvent>(name: string, decider: Decider<S, C, 
 export const AGGREGATES: AggregateKind[] = [
   kind('subcloud', subcloudDecider),
   kind('subcloudGroup', subcloudGroupDecider),
+  kind('system', localSystemDecider),
+  kind('systemPeer', systemPeerDecider),
+  kind('subcloudPeerGroup', subcloudPeerGroupDecider),
+  kind('peerGroupAssociation', peerGroupAssociationDecider),
   kind('reservation', reservationDecider),
   kind('sequence', sequenceDecider),
 ];

@@ -2,6 +2,9 @@
 import { createHash } from 'node:crypto';
 import type { SubcloudFields } from '../../domain/distcloud/subcloud.js';
 import { DEFAULT_GROUP, type GroupFields } from '../../domain/distcloud/subcloudGroup.js';
+import type { AssociationFields } from '../../domain/distcloud/peerGroupAssociation.js';
+import type { PeerGroupFields } from '../../domain/distcloud/subcloudPeerGroup.js';
+import type { SystemPeerFields } from '../../domain/distcloud/systemPeer.js';
 
 /** Python's str(datetime) of a naive UTC time: "2024-03-01 12:34:56.123456", no fraction when it is zero. */
 export function pythonDatetime(iso: string | null | undefined): string | null {
@@ -112,5 +115,59 @@ export function presentAlarmSummary(s: SubcloudFields) {
     minor_alarms: a ? a.minorAlarms : -1,
     warnings: a ? a.warnings : -1,
     cloud_status: a ? a.cloudStatus : 'disabled',
+  };
+}
+
+/** dcmanager's system_peer_db_model_to_dict: hyphenated keys; the manager password is never among them. */
+export function presentSystemPeer(p: SystemPeerFields & { id: number; availabilityState: string; createdAt: string | null; updatedAt: string | null }) {
+  return {
+    id: p.id,
+    'peer-uuid': p.peerUuid,
+    'peer-name': p.peerName,
+    'manager-endpoint': p.managerEndpoint,
+    'manager-username': p.managerUsername,
+    'peer-controller-gateway-address': p.peerControllerGatewayAddress,
+    'administrative-state': p.administrativeState,
+    'heartbeat-interval': p.heartbeatInterval,
+    'heartbeat-failure-threshold': p.heartbeatFailureThreshold,
+    'heartbeat-failure-policy': p.heartbeatFailurePolicy,
+    'heartbeat-maintenance-timeout': p.heartbeatMaintenanceTimeout,
+    'availability-state': p.availabilityState,
+    'created-at': pythonDatetime(p.createdAt),
+    'updated-at': pythonDatetime(p.updatedAt),
+  };
+}
+
+/** dcmanager's subcloud_peer_group_db_model_to_dict: underscores, unlike the hyphenated request keys. */
+export function presentSubcloudPeerGroup(g: PeerGroupFields & { id: number; migrationStatus: string | null; createdAt: string | null; updatedAt: string | null }) {
+  return {
+    id: g.id,
+    peer_group_name: g.peerGroupName,
+    group_priority: g.groupPriority,
+    group_state: g.groupState,
+    max_subcloud_rehoming: g.maxSubcloudRehoming,
+    system_leader_id: g.systemLeaderId,
+    system_leader_name: g.systemLeaderName,
+    migration_status: g.migrationStatus,
+    'created-at': pythonDatetime(g.createdAt),
+    'updated-at': pythonDatetime(g.updatedAt),
+  };
+}
+
+/** dcmanager's peer_group_association_db_model_to_dict; its list leaves `sync-message` out. */
+export function presentPeerGroupAssociation(
+  a: AssociationFields & { id: number; syncStatus: string; syncMessage: string; createdAt: string | null; updatedAt: string | null },
+  withMessage = true,
+) {
+  return {
+    id: a.id,
+    'peer-group-id': a.peerGroupId,
+    'system-peer-id': a.systemPeerId,
+    'peer-group-priority': a.peerGroupPriority,
+    'association-type': a.associationType,
+    'sync-status': a.syncStatus,
+    ...(withMessage ? { 'sync-message': a.syncMessage } : {}),
+    'created-at': pythonDatetime(a.createdAt),
+    'updated-at': pythonDatetime(a.updatedAt),
   };
 }

@@ -88,7 +88,7 @@ export function errorStatus(error: unknown): { status: number; message: string; 
   }
   const e = error as { type?: string; status?: number; message?: string };
   // express/body-parser errors
-  if (e?.type === 'entity.parse.failed') return { status: 400, message: `Malformed JSON body: ${e.message}` };
+  if (e?.type === 'entity.parse.failed') return { status: 400, message: 'Request body is malformed.' }; // dcmanager's words
   if (e?.type === 'entity.too.large') return { status: 413, message: 'Request body is too large' };
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
     return { status: e.status, message: e.message ?? 'Bad request' };

@@ -68,6 +68,28 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
   dc('POST', '/v1.0/subcloud-groups', 'subcloud_groups:create', W),
   dc('PATCH', '/v1.0/subcloud-groups/:ref', 'subcloud_groups:modify', W),
   dc('DELETE', '/v1.0/subcloud-groups/:ref', 'subcloud_groups:delete', W),
+  // dcmanager: system peers
+  dc('GET', '/v1.0/system-peers', 'system_peers:get', R),
+  dc('GET', '/v1.0/system-peers/:ref', 'system_peers:get', R),
+  dc('GET', '/v1.0/system-peers/:ref/subcloud-peer-groups', 'system_peers:get', R),
+  dc('POST', '/v1.0/system-peers', 'system_peers:create', W),
+  dc('PATCH', '/v1.0/system-peers/:ref', 'system_peers:modify', W),
+  dc('DELETE', '/v1.0/system-peers/:ref', 'system_peers:delete', W),
+  // dcmanager: subcloud peer groups (its "get" is admin_or_configurator, not the reader rule)
+  dc('GET', '/v1.0/subcloud-peer-groups', 'subcloud_peer_groups:get', W),
+  dc('GET', '/v1.0/subcloud-peer-groups/:ref', 'subcloud_peer_groups:get', W),
+  dc('GET', '/v1.0/subcloud-peer-groups/:ref/subclouds', 'subcloud_peer_groups:get', W),
+  dc('GET', '/v1.0/subcloud-peer-groups/:ref/status', 'subcloud_peer_groups:get', W),
+  dc('POST', '/v1.0/subcloud-peer-groups', 'subcloud_peer_groups:create', W),
+  dc('PATCH', '/v1.0/subcloud-peer-groups/:ref', 'subcloud_peer_groups:modify', W),
+  dc('DELETE', '/v1.0/subcloud-peer-groups/:ref', 'subcloud_peer_groups:delete', W),
+  // dcmanager: peer group associations
+  dc('GET', '/v1.0/peer-group-associations', 'peer_group_associations:get', R),
+  dc('GET', '/v1.0/peer-group-associations/:id', 'peer_group_associations:get', R),
+  dc('POST', '/v1.0/peer-group-associations', 'peer_group_associations:create', W),
+  dc('PATCH', '/v1.0/peer-group-associations/:id', 'peer_group_associations:modify', W),
+  dc('PATCH', '/v1.0/peer-group-associations/:id/sync', 'peer_group_associations:modify', W),
+  dc('DELETE', '/v1.0/peer-group-associations/:id', 'peer_group_associations:delete', W),
   // dcmanager: alarm summary
   dc('GET', '/v1.0/alarms', 'alarm_manager:get', R),
   // fleetledger: history (read-only, as any dcmanager "get")

@@ -13,3 +13,14 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where 
   const field = issue.path.map(String).join('.');
   throw new ValidationError(field ? `Invalid ${field}: ${issue.message}` : `Invalid ${where}: ${issue.message}`, field || undefined);
 }
+
+/**
+ * A JSON body as dcmanager's geo-redundancy controllers take it: an object (else 400 `Invalid request body format`),
+ * unknown keys ignored; an empty body is undefined (each resource answers `Body required` itself).
+ */
+export function jsonObjectBody<T extends Record<string, unknown>>(body: unknown): T | undefined {
+  if (body === undefined || body === null || body === '') return undefined;
+  if (typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('Invalid request body format');
+  return body as T;
+}
+

@@ -4,4 +4,7 @@ export const COLLECTIONS = {
   subcloudGroups: 'subcloud_groups',
   subclouds: 'subclouds',
   subcloudNetworks: 'subcloud_networks',
+  systemPeers: 'system_peers',
+  subcloudPeerGroups: 'subcloud_peer_groups',
+  peerGroupAssociations: 'peer_group_associations',
 } as const;

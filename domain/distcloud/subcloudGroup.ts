@@ -2,6 +2,8 @@
 // Stream: subcloudGroup-<id>. Group 1 is the built-in `Default` group, seeded at start.
 import type { Decider, DomainEvent } from '../core/decider.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
+import { intInRange } from '../core/pythonInt.js';
+import { requireBody } from '../core/body.js';
 
 export const DEFAULT_GROUP = {
   id: 1,
@@ -72,16 +74,12 @@ export const isValidApplyType = (t: unknown): t is ApplyType =>
   typeof t === 'string' && (APPLY_TYPES as readonly string[]).includes(t);
 
 /** Accepts what dcmanager's int() accepts: an integer, a float (truncated), or a string of digits such as "5". */
-export function parseMaxParallel(v: unknown): number | undefined {
-  const n =
-    typeof v === 'number' ? Math.trunc(v) : typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v) ? Number(v) : NaN;
-  if (!Number.isInteger(n) || n < MAX_PARALLEL_SUBCLOUDS.min || n > MAX_PARALLEL_SUBCLOUDS.max) return undefined;
-  return n;
-}
+export const parseMaxParallel = (v: unknown): number | undefined =>
+  intInRange(v, MAX_PARALLEL_SUBCLOUDS.min, MAX_PARALLEL_SUBCLOUDS.max);
 
 /** All four fields are required to add a group; checked in dcmanager's order. */
 export function validateNewGroup(input: GroupInput | undefined): GroupFields {
-  if (!input || Object.keys(input).length === 0) throw new ValidationError('Body required');
+  input = requireBody(input);
   if (!isValidGroupName(input.name)) throw new ValidationError('Invalid group name', 'name');
   if (!isValidDescription(input.description)) throw new ValidationError('Invalid group description', 'description');
   if (!isValidApplyType(input.update_apply_type)) {
@@ -95,12 +93,6 @@ export function validateNewGroup(input: GroupInput | undefined): GroupFields {
     updateApplyType: input.update_apply_type,
     maxParallelSubclouds: max,
   };
-}
-
-/** dcmanager refuses an empty body before it looks the group up. */
-export function requireBody(input: GroupInput | undefined): GroupInput {
-  if (!input || Object.keys(input).length === 0) throw new ValidationError('Body required');
-  return input;
 }
 
 const given = (v: unknown) => v !== undefined && v !== null && v !== '' && v !== 0 && v !== false;

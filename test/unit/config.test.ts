@@ -1,4 +1,5 @@
 // Configuration: defaults, parsing, and a process that refuses to start on a bad variable, naming it.
+import { hostname } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,7 @@ describe('parseConfig', () => {
       mongoDb: 'fleetledger',
       role: 'all',
       softwareVersion: '24.03',
+      systemName: hostname(),
       systemControllerManagement: { subnet: '192.168.204.0/24', startIp: '192.168.204.2', endIp: '192.168.204.100' },
       subcloudAgentPort: 8120,
       subcloudAuditIntervalSeconds: 30,

@@ -1,0 +1,105 @@
+// /v1.0/subcloud-peer-groups: dcmanager-compatible routes, writes through commands, reads from the read models.
+import { Router } from 'express';
+import type { ReadStore } from '../../adapters/readstore/port.js';
+import type { SubcloudPeerGroupCommands } from '../../commands/distcloud/subcloudPeerGroups.js';
+import { requireBody } from '../../domain/core/body.js';
+import type { Clock } from '../../domain/core/clock.js';
+import { NotFoundError, ValidationError } from '../../domain/core/errors.js';
+import { COLLECTIONS } from '../../domain/distcloud/collections.js';
+import { DEPLOY_STATUS as D } from '../../domain/distcloud/subcloud.js';
+import { PEER_GROUP_NOT_FOUND, type PeerGroupInput } from '../../domain/distcloud/subcloudPeerGroup.js';
+import type { SubcloudPeerGroupDoc } from '../../projections/distcloud/subcloudPeerGroups.js';
+import type { SubcloudDoc } from '../../projections/distcloud/subclouds.js';
+import { commandContext, etag, ifMatchRevision } from '../http/context.js';
+import { fromAnotherDc } from '../http/peer.js';
+import { jsonObjectBody } from '../http/validation.js';
+import type { WriteResponder } from '../http/writes.js';
+import { presentSubcloudDbDict, presentSubcloudPeerGroup } from './presenters.js';
+
+export interface SubcloudPeerGroupRoutesDeps {
+  commands: SubcloudPeerGroupCommands;
+  readStore: ReadStore;
+  clock: Clock;
+  writes: WriteResponder;
+}
+
+/** dcmanager's subcloud_peer_group_get_by_ref: digits are an id, anything else the name. */
+export async function findPeerGroup(readStore: ReadStore, ref: string): Promise<SubcloudPeerGroupDoc> {
+  const doc = /^\d+$/.test(ref)
+    ? await readStore.get<SubcloudPeerGroupDoc>(COLLECTIONS.subcloudPeerGroups, String(Number(ref)))
+    : (await readStore.find<SubcloudPeerGroupDoc>(COLLECTIONS.subcloudPeerGroups, { peerGroupName: ref }, { limit: 1 }))[0];
+  if (!doc) throw new NotFoundError(PEER_GROUP_NOT_FOUND);
+  return doc;
+}
+
+export const peerGroupMembers = (readStore: ReadStore, groupId: number) =>
+  readStore.find<SubcloudDoc>(COLLECTIONS.subclouds, { peerGroupId: groupId }, { sort: { id: 1 } });
+
+/** GET /{ref}/status: how far the group's subclouds are in a migration. */
+export function peerGroupStatus(group: { id: number; peerGroupName: string }, members: SubcloudDoc[]) {
+  const count = (...statuses: string[]) => members.filter((s) => statuses.includes(s.deployStatus)).length;
+  const managed = members.filter((s) => s.managementState === 'managed').length;
+  return {
+    peer_group_id: group.id,
+    peer_group_name: group.peerGroupName,
+    total_subclouds: members.length,
+    complete: count(D.done),
+    waiting_for_migrate: count(D.secondary),
+    rehoming: count(D.rehoming),
+    rehome_failed: count(D.rehomeFailed, D.rehomePrepFailed),
+    managed,
+    unmanaged: members.length - managed,
+  };
+}
+
+export function subcloudPeerGroupsRouter(d: SubcloudPeerGroupRoutesDeps): Router {
+  const router = Router();
+
+  router.get('/', async (_req, res) => {
+    const docs = await d.readStore.find<SubcloudPeerGroupDoc>(COLLECTIONS.subcloudPeerGroups, {}, { sort: { id: 1 } });
+    res.json({ subcloud_peer_groups: docs.map(presentSubcloudPeerGroup) });
+  });
+
+  router.get('/:ref', async (req, res) => {
+    const doc = await findPeerGroup(d.readStore, req.params.ref);
+    res.setHeader('ETag', etag(BigInt(doc.revision)));
+    res.json(presentSubcloudPeerGroup(doc));
+  });
+
+  router.get('/:ref/:verb', async (req, res) => {
+    const doc = await findPeerGroup(d.readStore, req.params.ref);
+    const verb = req.params.verb;
+    if (verb !== 'subclouds' && verb !== 'status') throw new ValidationError('Invalid request');
+    const members = await peerGroupMembers(d.readStore, doc.id);
+    res.json(verb === 'subclouds' ? { subclouds: members.map(presentSubcloudDbDict) } : peerGroupStatus(doc, members));
+  });
+
+  router.post('/', async (req, res) => {
+    const input = jsonObjectBody<PeerGroupInput>(req.body);
+    const result = await d.commands.add(input, commandContext(req, d.clock));
+    if (result.state.status !== 'active') throw new Error('peer group add left no group');
+    res.setHeader('ETag', etag(result.revision as bigint));
+    await d.writes.send(res, result.position, presentSubcloudPeerGroup(result.state));
+  });
+
+  router.patch('/:ref', async (req, res) => {
+    const ctx = commandContext(req, d.clock);
+    const ifMatch = ifMatchRevision(req);
+    const doc = await findPeerGroup(d.readStore, req.params.ref);
+    const input = requireBody(jsonObjectBody<PeerGroupInput>(req.body));
+    const result = await d.commands.update(doc, input, ctx, fromAnotherDc(req), ifMatch);
+    if (result.state.status !== 'active') throw new NotFoundError(PEER_GROUP_NOT_FOUND);
+    res.setHeader('ETag', etag(result.revision as bigint));
+    await d.writes.send(res, result.position, presentSubcloudPeerGroup(result.state));
+  });
+
+  router.delete('/:ref', async (req, res) => {
+    const ctx = commandContext(req, d.clock);
+    const ifMatch = ifMatchRevision(req);
+    const doc = await findPeerGroup(d.readStore, req.params.ref);
+    const result = await d.commands.remove(doc.id, ctx, ifMatch);
+    await d.writes.send(res, result.position, null);
+  });
+
+  return router;
+}

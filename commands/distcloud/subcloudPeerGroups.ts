@@ -1,0 +1,105 @@
+// Subcloud peer group commands: a unique name, this site as the default leader, and the associations that keep a
+// group from being deleted.
+import type { EventStore } from '../../adapters/eventstore/port.js';
+import type { ReadStore } from '../../adapters/readstore/port.js';
+import { ConflictError } from '../../domain/core/errors.js';
+import type { UpcasterRegistry } from '../../domain/core/upcasting.js';
+import { COLLECTIONS } from '../../domain/distcloud/collections.js';
+import type { LocalSystem } from '../../domain/distcloud/localSystem.js';
+import {
+  subcloudPeerGroupDecider,
+  subcloudPeerGroupStream,
+  validateNewPeerGroup,
+  validatePeerGroupChanges,
+  type MigrationStatus,
+  type PeerGroupInput,
+  type PeerGroupLeader,
+  type SubcloudPeerGroupState,
+} from '../../domain/distcloud/subcloudPeerGroup.js';
+import { aggregateStream } from '../core/aggregateStream.js';
+import type { CommandContext } from '../core/context.js';
+import { decideOn, type WriteResult } from '../core/decideOn.js';
+import type { Handle } from '../core/handler.js';
+import { latestPosition, withRename } from '../core/renaming.js';
+import type { Uniqueness } from '../core/uniqueness.js';
+
+export const PEER_GROUP_ID_SCOPE = 'subcloudPeerGroup';
+export const PEER_GROUP_NAME_SCOPE = 'subcloudPeerGroupName';
+export const DUPLICATE_PEER_GROUP = 'A subcloud peer group with this name already exists';
+
+export interface SubcloudPeerGroupCommandDeps {
+  handle: Handle;
+  uniqueness: Uniqueness;
+  eventStore: EventStore;
+  readStore: ReadStore;
+  upcasters: UpcasterRegistry;
+  /** This site's UUID and name, the leader of the groups created here. */
+  localSystem: () => LocalSystem;
+}
+
+export function subcloudPeerGroupCommands(deps: SubcloudPeerGroupCommandDeps) {
+  const { uniqueness, readStore } = deps;
+  const load = (id: number) => aggregateStream(deps.eventStore, deps.upcasters, subcloudPeerGroupStream(id), subcloudPeerGroupDecider);
+  const decideGroup = decideOn(deps.handle, subcloudPeerGroupStream, subcloudPeerGroupDecider);
+  const usesName = (name: string) => async (holder: string) => {
+    const { state } = await load(Number(holder));
+    return state.status === 'active' && state.peerGroupName === name;
+  };
+
+  async function add(input: PeerGroupInput | undefined, ctx: CommandContext): Promise<WriteResult<SubcloudPeerGroupState>> {
+    const fields = validateNewPeerGroup(input, deps.localSystem());
+    const id = await uniqueness.allocateId(PEER_GROUP_ID_SCOPE, 1, ctx);
+    const reservation = await uniqueness.reserve({
+      scope: PEER_GROUP_NAME_SCOPE,
+      value: fields.peerGroupName,
+      holder: String(id),
+      context: ctx,
+      stillHeld: usesName(fields.peerGroupName),
+    });
+    if (!reservation.reserved) throw new ConflictError(DUPLICATE_PEER_GROUP);
+    const r = await decideGroup(id, { type: 'AddSubcloudPeerGroup', id, fields, at: ctx.now.toISOString() }, ctx);
+    return { ...r, position: latestPosition(reservation.position, r.position) };
+  }
+
+  /** `current`: the group as the caller found it (its priority decides whether this site may change it). */
+  async function update(
+    current: { id: number; groupPriority: number; peerGroupName: string },
+    input: PeerGroupInput | undefined,
+    ctx: CommandContext,
+    fromAnotherDc: boolean,
+    ifMatch?: bigint,
+  ): Promise<WriteResult<SubcloudPeerGroupState>> {
+    const changes = validatePeerGroupChanges(input, current, fromAnotherDc);
+    const id = current.id;
+    return withRename({
+      uniqueness,
+      scope: PEER_GROUP_NAME_SCOPE,
+      holder: String(id),
+      oldName: current.peerGroupName,
+      newName: changes.peerGroupName,
+      context: ctx,
+      stillHeld: usesName,
+      taken: () => new ConflictError(DUPLICATE_PEER_GROUP),
+      run: () => decideGroup(id, { type: 'UpdateSubcloudPeerGroup', changes, fromAnotherDc, at: ctx.now.toISOString() }, ctx, ifMatch),
+      renamed: (r) => r.state.status === 'active' && r.state.peerGroupName === changes.peerGroupName,
+    });
+  }
+
+  async function remove(id: number, ctx: CommandContext, ifMatch?: bigint): Promise<WriteResult<SubcloudPeerGroupState>> {
+    const associationCount = await readStore.count(COLLECTIONS.peerGroupAssociations, { peerGroupId: id });
+    const r = await decideGroup(id, { type: 'DeleteSubcloudPeerGroup', associationCount, at: ctx.now.toISOString() }, ctx, ifMatch);
+    if (r.state.status !== 'deleted') return r;
+    const released = await uniqueness.release(PEER_GROUP_NAME_SCOPE, r.state.peerGroupName, String(id), ctx);
+    return { ...r, position: latestPosition(r.position, released) };
+  }
+
+  /** From a migration or the audit. */
+  const changeLeader = (id: number, leader: PeerGroupLeader, ctx: CommandContext) =>
+    decideGroup(id, { type: 'ChangePeerGroupLeader', leader, at: ctx.now.toISOString() }, ctx);
+  const setMigrationStatus = (id: number, migrationStatus: MigrationStatus, ctx: CommandContext) =>
+    decideGroup(id, { type: 'SetPeerGroupMigrationStatus', migrationStatus, at: ctx.now.toISOString() }, ctx);
+
+  return { add, update, remove, changeLeader, setMigrationStatus, load };
+}
+
+export type SubcloudPeerGroupCommands = ReturnType<typeof subcloudPeerGroupCommands>;
