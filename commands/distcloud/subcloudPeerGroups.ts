@@ -48,6 +48,10 @@ export function subcloudPeerGroupCommands(deps: SubcloudPeerGroupCommandDeps) {
 
   async function add(input: PeerGroupInput | undefined, ctx: CommandContext): Promise<WriteResult<SubcloudPeerGroupState>> {
     const fields = validateNewPeerGroup(input, deps.localSystem());
+    // Cheap early refusal (no id spent); the reservation below is what makes it hold under concurrency.
+    if (!ctx.idempotency && (await readStore.count(COLLECTIONS.subcloudPeerGroups, { peerGroupName: fields.peerGroupName })) > 0) {
+      throw new ConflictError(DUPLICATE_PEER_GROUP);
+    }
     const id = await uniqueness.allocateId(PEER_GROUP_ID_SCOPE, 1, ctx);
     const reservation = await uniqueness.reserve({
       scope: PEER_GROUP_NAME_SCOPE,

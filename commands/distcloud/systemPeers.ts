@@ -48,6 +48,11 @@ export function systemPeerCommands(deps: SystemPeerCommandDeps) {
 
   async function add(input: SystemPeerInput | undefined, ctx: CommandContext): Promise<WriteResult<SystemPeerState>> {
     const { fields, managerPassword } = validateNewSystemPeer(input);
+    // Cheap early refusals (no id spent); the reservations below are what make them hold under concurrency.
+    if (!ctx.idempotency) {
+      if ((await readStore.count(COLLECTIONS.systemPeers, { peerUuid: fields.peerUuid })) > 0) throw new ConflictError(DUPLICATE_PEER_UUID);
+      if ((await readStore.count(COLLECTIONS.systemPeers, { peerName: fields.peerName })) > 0) throw new ConflictError(DUPLICATE_PEER_NAME);
+    }
     const id = await uniqueness.allocateId(SYSTEM_PEER_ID_SCOPE, 1, ctx);
     const byUuid = await uniqueness.reserve({
       scope: SYSTEM_PEER_UUID_SCOPE,
