@@ -30,6 +30,9 @@ import { lruStateCache } from './commands/core/stateCache.js';
 import { uniqueness } from './commands/core/uniqueness.js';
 import { subcloudGroupCommands } from './commands/distcloud/subcloudGroups.js';
 import { subcloudCommands } from './commands/distcloud/subclouds.js';
+import { latestPosition } from './commands/core/renaming.js';
+import { COLLECTIONS } from './domain/distcloud/collections.js';
+import type { SubcloudDoc } from './projections/distcloud/subclouds.js';
 import { identifyLocalSystem } from './commands/distcloud/localSystem.js';
 import { systemPeerCommands } from './commands/distcloud/systemPeers.js';
 import { subcloudPeerGroupCommands } from './commands/distcloud/subcloudPeerGroups.js';
@@ -146,6 +149,29 @@ export function createSite(o: SiteOptions) {
     clock,
     tokenTtlMs: o.config.tokenTtlSeconds * 1000,
   });
+  // This site's UUID and name: recorded at the first start, read at every start (before anything is served).
+  let localSystem: LocalSystem | undefined;
+  const getLocalSystem = (): LocalSystem => {
+    if (!localSystem) throw new Error('the site has not identified itself yet (start() does)');
+    return localSystem;
+  };
+  const peers = systemPeerCommands({ handle, uniqueness: unique, eventStore, readStore, upcasters, secrets });
+  const peerGroups = subcloudPeerGroupCommands({
+    handle,
+    uniqueness: unique,
+    eventStore,
+    readStore,
+    upcasters,
+    localSystem: getLocalSystem,
+    async releaseMembers(groupId, ctx) {
+      let position: bigint | undefined;
+      for (const m of await readStore.find<SubcloudDoc>(COLLECTIONS.subclouds, { peerGroupId: groupId })) {
+        position = latestPosition(position, (await subclouds.leavePeerGroup(m.id, ctx)).position);
+      }
+      return position;
+    },
+  });
+  const associations = peerGroupAssociationCommands({ handle, uniqueness: unique, eventStore, readStore, upcasters, localSystem: getLocalSystem });
   const subclouds = subcloudCommands({
     handle,
     uniqueness: unique,
@@ -157,16 +183,8 @@ export function createSite(o: SiteOptions) {
     agent,
     logger,
     secrets,
+    geo: { localSystem: getLocalSystem, associations },
   });
-  // This site's UUID and name: recorded at the first start, read at every start (before anything is served).
-  let localSystem: LocalSystem | undefined;
-  const getLocalSystem = (): LocalSystem => {
-    if (!localSystem) throw new Error('the site has not identified itself yet (start() does)');
-    return localSystem;
-  };
-  const peers = systemPeerCommands({ handle, uniqueness: unique, eventStore, readStore, upcasters, secrets });
-  const peerGroups = subcloudPeerGroupCommands({ handle, uniqueness: unique, eventStore, readStore, upcasters, localSystem: getLocalSystem });
-  const associations = peerGroupAssociationCommands({ handle, uniqueness: unique, eventStore, readStore, upcasters, localSystem: getLocalSystem });
   const runner = projectionRunner({
     eventStore,
     readStore,

@@ -143,7 +143,8 @@ export function subcloudsRouter(d: SubcloudRoutesDeps): Router {
     const doc = await findSubcloud(req, req.params.ref);
     const ctx = commandContext(req, d.clock);
     const result = await d.commands.update(doc.id, changes, ctx, fromAnotherDc(req));
-    await d.writes.send(res, result.position, presentSubcloud(active(result.state)));
+    const view = presentSubcloud(active(result.state));
+    await d.writes.send(res, result.position, result.infoMessage ? { ...view, info_message: result.infoMessage } : view);
   });
 
   router.delete('/:ref', async (req, res) => {

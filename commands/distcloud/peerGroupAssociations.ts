@@ -9,6 +9,7 @@ import { COLLECTIONS } from '../../domain/distcloud/collections.js';
 import type { LocalSystem } from '../../domain/distcloud/localSystem.js';
 import {
   DUPLICATE_ASSOCIATION,
+  NO_SYNC_MESSAGE,
   peerGroupAssociationDecider,
   peerGroupAssociationStream,
   pushedSyncMessage,
@@ -19,6 +20,7 @@ import {
   type AssociationSyncStatus,
   type PeerGroupAssociationState,
 } from '../../domain/distcloud/peerGroupAssociation.js';
+import type { PeerGroupAssociationDoc } from '../../projections/distcloud/peerGroupAssociations.js';
 import type { SubcloudPeerGroupDoc } from '../../projections/distcloud/subcloudPeerGroups.js';
 import type { SystemPeerDoc } from '../../projections/distcloud/systemPeers.js';
 import type { CommandContext } from '../core/context.js';
@@ -30,6 +32,7 @@ import type { Uniqueness } from '../core/uniqueness.js';
 
 export const ASSOCIATION_ID_SCOPE = 'peerGroupAssociation';
 export const ASSOCIATION_PAIR_SCOPE = 'peerGroupAssociationPair';
+export const PEER_UNREACHABLE_MESSAGE = 'Failed to update sync_status, because the peer site is unreachable.';
 
 export interface PeerGroupAssociationCommandDeps {
   handle: Handle;
@@ -99,6 +102,30 @@ export function peerGroupAssociationCommands(deps: PeerGroupAssociationCommandDe
   const setSyncStatus = (id: number, syncStatus: AssociationSyncStatus, syncMessage: string, ctx: CommandContext) =>
     decideAssociation(id, { type: 'SetAssociationSyncStatus', syncStatus, syncMessage, at: ctx.now.toISOString() }, ctx);
 
+  /**
+   * A subcloud of the group changed (dcmanager's update_association_sync_status on the primary site): each primary
+   * association of the group becomes `status`, except one whose peer was unreachable (`unknown`), which fails. With
+   * localOnly (the non-primary exception of §3.2) every association of the group here becomes `status`, and nothing
+   * is pushed. Returns the ids made out-of-sync, for the answer's info_message.
+   */
+  async function markGroupSyncStatus(groupId: number, status: AssociationSyncStatus, ctx: CommandContext, localOnly = false) {
+    const docs = await readStore.find<PeerGroupAssociationDoc>(COLLECTIONS.peerGroupAssociations, { peerGroupId: groupId }, { sort: { id: 1 } });
+    const changed: number[] = [];
+    let position: bigint | undefined;
+    for (const a of docs) {
+      if (!localOnly && a.associationType !== 'primary') continue;
+      let r: WriteResult<PeerGroupAssociationState> | undefined;
+      if (!localOnly && a.syncStatus === 'unknown' && status !== 'in-sync') {
+        r = await setSyncStatus(a.id, 'failed', PEER_UNREACHABLE_MESSAGE, ctx);
+      } else if (a.syncStatus !== status) {
+        r = await setSyncStatus(a.id, status, NO_SYNC_MESSAGE, ctx);
+        if (status === 'out-of-sync') changed.push(a.id);
+      }
+      position = latestPosition(position, r?.position);
+    }
+    return { changed, position };
+  }
+
   async function remove(id: number, ctx: CommandContext): Promise<WriteResult<PeerGroupAssociationState>> {
     const r = await decideAssociation(id, { type: 'DeletePeerGroupAssociation', at: ctx.now.toISOString() }, ctx);
     if (r.state.status !== 'deleted') return r;
@@ -107,7 +134,7 @@ export function peerGroupAssociationCommands(deps: PeerGroupAssociationCommandDe
     return { ...r, position: latestPosition(r.position, released) };
   }
 
-  return { add, update, requestSync, setSyncStatus, remove, load };
+  return { add, update, requestSync, setSyncStatus, markGroupSyncStatus, remove, load };
 }
 
 export type PeerGroupAssociationCommands = ReturnType<typeof peerGroupAssociationCommands>;

@@ -35,6 +35,8 @@ export interface SubcloudPeerGroupCommandDeps {
   upcasters: UpcasterRegistry;
   /** This site's UUID and name, the leader of the groups created here. */
   localSystem: () => LocalSystem;
+  /** A deleted group's subclouds belong to no group any more (dcmanager clears their peer_group_id). */
+  releaseMembers?: (groupId: number, ctx: CommandContext) => Promise<bigint | undefined>;
 }
 
 export function subcloudPeerGroupCommands(deps: SubcloudPeerGroupCommandDeps) {
@@ -94,7 +96,8 @@ export function subcloudPeerGroupCommands(deps: SubcloudPeerGroupCommandDeps) {
     const r = await decideGroup(id, { type: 'DeleteSubcloudPeerGroup', associationCount, at: ctx.now.toISOString() }, ctx, ifMatch);
     if (r.state.status !== 'deleted') return r;
     const released = await uniqueness.release(PEER_GROUP_NAME_SCOPE, r.state.peerGroupName, String(id), ctx);
-    return { ...r, position: latestPosition(r.position, released) };
+    const members = await deps.releaseMembers?.(id, ctx);
+    return { ...r, position: latestPosition(r.position, released, members) };
   }
 
   /** From a migration or the audit. */

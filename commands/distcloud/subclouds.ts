@@ -10,7 +10,16 @@ import type { SubcloudAgentClient } from '../../adapters/subcloudAgent/client.js
 import { ConflictError, ValidationError } from '../../domain/core/errors.js';
 import type { UpcasterRegistry } from '../../domain/core/upcasting.js';
 import { COLLECTIONS } from '../../domain/distcloud/collections.js';
+import type { LocalSystem } from '../../domain/distcloud/localSystem.js';
+import type { PeerGroupContext, PeerGroupFacts, PeerGroupOutcome } from '../../domain/distcloud/subcloudPeerGroupRules.js';
+import type { PeerGroupAssociationDoc } from '../../projections/distcloud/peerGroupAssociations.js';
+import type { SubcloudPeerGroupDoc } from '../../projections/distcloud/subcloudPeerGroups.js';
+import type { SubcloudDoc } from '../../projections/distcloud/subclouds.js';
+import type { SystemPeerDoc } from '../../projections/distcloud/systemPeers.js';
+import type { PeerGroupAssociationCommands } from './peerGroupAssociations.js';
 import {
+  peerGroupOutcome,
+  type ActiveSubcloud,
   subcloudDecider,
   subcloudExistsMessage,
   subcloudStream,
@@ -31,8 +40,15 @@ import type { Uniqueness } from '../core/uniqueness.js';
 export const SUBCLOUD_NAME_SCOPE = 'subcloudName';
 export const SUBCLOUD_ID_SCOPE = 'subcloud';
 
+/** dcmanager's info_message when a subcloud change put associations out of sync. */
+export const outOfSyncMessage = (associationIds: number[]) =>
+  'The operation has caused the SPG to be out-of-sync. Please run peer-group-association sync command to push the subcloud peer group changes to the peer site:\n' +
+  associationIds.map((id) => `$ dcmanager peer-group-association sync ${id}\n`).join('');
+
 export interface SubcloudWriteResult {
   state: SubcloudState;
+  /** dcmanager's `info_message`: the change put peer group associations out of sync. */
+  infoMessage?: string;
   revision: bigint | 'no_stream';
   /** Global position of the last event written, for read-your-writes. */
   position: bigint | undefined;
@@ -48,6 +64,11 @@ export interface SubcloudCommandDeps {
   systemControllerManagement: { subnet: string; startIp: string; endIp: string };
   /** Seals the request's secrets before they go into an event. */
   secrets: Pick<SecretBox, 'seal'>;
+  /** Peer groups: this site's identity (who leads a group) and the associations a change puts out of sync. */
+  geo?: {
+    localSystem: () => LocalSystem;
+    associations: Pick<PeerGroupAssociationCommands, 'markGroupSyncStatus'>;
+  };
   /** Reads a migrating subcloud's region from the subcloud itself. */
   agent?: Pick<SubcloudAgentClient, 'system'>;
   logger?: Logger;
@@ -168,11 +189,56 @@ export function subcloudCommands(deps: SubcloudCommandDeps) {
     return group ? group.id : null;
   }
 
+  /** A peer group as the rules see it; undefined when there is no such group. */
+  async function peerGroupFacts(filter: Record<string, unknown>): Promise<PeerGroupFacts | undefined> {
+    const [g] = await readStore.find<SubcloudPeerGroupDoc>(COLLECTIONS.subcloudPeerGroups, filter, { limit: 1 });
+    if (!g) return undefined;
+    return { id: g.id, groupPriority: g.groupPriority, leaderIsLocal: g.systemLeaderId === deps.geo?.localSystem().uuid };
+  }
+
+  /** What the peer-group rules need: the subcloud's group (and its peer's availability) and the group `peer_group` names. */
+  async function peerGroupContext(peerGroupId: number | null, ref: string | undefined): Promise<PeerGroupContext> {
+    const context: PeerGroupContext = {};
+    const current = peerGroupId === null ? undefined : await peerGroupFacts({ id: peerGroupId });
+    if (current) {
+      // dcmanager looks at the group's last association; a group without one counts its peer as available.
+      const associations = await readStore.find<PeerGroupAssociationDoc>(COLLECTIONS.peerGroupAssociations, { peerGroupId: current.id }, { sort: { id: -1 }, limit: 1 });
+      const peer = associations[0] ? await readStore.get<SystemPeerDoc>(COLLECTIONS.systemPeers, String(associations[0].systemPeerId)) : undefined;
+      context.current = { ...current, peerAvailable: !associations[0] || peer?.availabilityState === 'available' };
+    }
+    if (ref !== undefined && ref.trim().toLowerCase() !== 'none') {
+      const trimmed = ref.trim();
+      context.target = (await peerGroupFacts(/^\d+$/.test(trimmed) ? { id: Number(trimmed) } : { peerGroupName: trimmed })) ?? null;
+    }
+    return context;
+  }
+
+  /** After an update: the associations it puts out of sync (§1.1.2, "After update"), and the answer's info_message. */
+  async function markOutOfSync(outcome: PeerGroupOutcome, currentGroup: number | null, ctx: CommandContext) {
+    const associations = deps.geo?.associations;
+    if (!associations) return { position: undefined, infoMessage: undefined };
+    if (outcome.nonPrimaryRehomeUpdate && currentGroup !== null) {
+      const r = await associations.markGroupSyncStatus(currentGroup, 'out-of-sync', ctx, true);
+      return { position: r.position, infoMessage: undefined };
+    }
+    let position: bigint | undefined;
+    const ids: number[] = [];
+    for (const group of outcome.outOfSyncGroups) {
+      const r = await associations.markGroupSyncStatus(group, 'out-of-sync', ctx);
+      ids.push(...r.changed);
+      position = latestPosition(position, r.position);
+    }
+    return { position, infoMessage: ids.length ? outOfSyncMessage(ids) : undefined };
+  }
+
   async function update(id: number, patch: SubcloudPatch, ctx: CommandContext, fromAnotherDc = false): Promise<SubcloudWriteResult> {
     const { groupRef, ...rest } = patch;
     const changes: SubcloudChanges = { ...rest, ...(groupRef !== undefined ? { groupId: await resolveGroup(groupRef) } : {}) };
+    const before = await readStore.get<SubcloudDoc>(COLLECTIONS.subclouds, String(id));
+    const inPeerGroup = before?.peerGroupId ?? null;
+    const peerGroup = inPeerGroup !== null || changes.peerGroup !== undefined ? await peerGroupContext(inPeerGroup, changes.peerGroup) : undefined;
     const current = changes.name !== undefined ? await load(id) : undefined;
-    return withRename({
+    const result = await withRename({
       uniqueness,
       scope: SUBCLOUD_NAME_SCOPE,
       holder: String(id),
@@ -182,12 +248,21 @@ export function subcloudCommands(deps: SubcloudCommandDeps) {
       stillHeld: usesName,
       taken: (name) => new ConflictError(subcloudExistsMessage(name)),
       run: async () => {
-        const r = await decideSubcloud(id, { type: 'UpdateSubcloud', changes, fromAnotherDc, at: ctx.now.toISOString() }, ctx);
+        const command: SubcloudCommand = { type: 'UpdateSubcloud', changes, fromAnotherDc, ...(peerGroup ? { peerGroup } : {}), at: ctx.now.toISOString() };
+        const r = await decideSubcloud(id, command, ctx);
         return { state: r.state, revision: r.revision, position: r.position };
       },
       renamed: (r) => r.state.status === 'active' && r.state.name === changes.name,
     });
+    if (!peerGroup || !before || before.status !== 'active') return result;
+    // The decider accepted the change against the same facts, so the rules give the same outcome here.
+    const outcome = peerGroupOutcome(before as ActiveSubcloud, changes, fromAnotherDc, peerGroup);
+    const marked = await markOutOfSync(outcome, inPeerGroup, ctx);
+    return { ...result, position: latestPosition(result.position, marked.position), ...(marked.infoMessage ? { infoMessage: marked.infoMessage } : {}) };
   }
+
+  /** Its peer group was deleted. */
+  const leavePeerGroup = (id: number, ctx: CommandContext) => decideSubcloud(id, { type: 'LeavePeerGroup', at: ctx.now.toISOString() }, ctx);
 
   async function remove(id: number, ctx: CommandContext, fromAnotherDc = false): Promise<SubcloudWriteResult> {
     const r = await decideSubcloud(id, { type: 'DeleteSubcloud', fromAnotherDc, at: ctx.now.toISOString() }, ctx);
@@ -199,7 +274,7 @@ export function subcloudCommands(deps: SubcloudCommandDeps) {
   /** Runs a workflow's or the audit's command on one subcloud's stream. */
   const record = (id: number, command: SubcloudCommand, ctx: CommandContext) => decideSubcloud(id, command, ctx);
 
-  return { add, update, remove, record, load };
+  return { add, update, remove, record, leavePeerGroup, load };
 }
 
 export type SubcloudCommands = ReturnType<typeof subcloudCommands>;

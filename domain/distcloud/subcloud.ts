@@ -21,6 +21,7 @@ import { ConflictError, NotFoundError, UnprocessableError, ValidationError } fro
 import type { SealedSecret } from '../core/sealed.js';
 import { isGiven, validateSubcloudConfig, type SubcloudConfigContext, type SubcloudNetworkConfig } from './bootstrapValues.js';
 import { validateInstallValues } from './installValues.js';
+import { peerGroupRules, type PeerGroupContext } from './subcloudPeerGroupRules.js';
 import {
   SUBCLOUD_NAME_PATTERN,
   savedPayload,
@@ -252,6 +253,7 @@ export type SubcloudEvent =
   | DomainEvent<'SubcloudManagementStateChanged', { managementState: ManagementState; force: boolean; at: string }>
   | DomainEvent<'SubcloudDeployStatusChanged', { deployStatus: DeployStatus; at: string }>
   | DomainEvent<'SubcloudRehomeDataUpdated', { rehomeData: RehomeData; at: string }>
+  | DomainEvent<'SubcloudPeerGroupChanged', { peerGroupId: number | null; previous: number | null; at: string }>
   | DomainEvent<'SubcloudDeleted', { at: string }>
   | DomainEvent<'SubcloudDeployPhaseStarted', { operationId: string; phase: DeployPhase; deployStatus: DeployStatus; at: string }>
   | DomainEvent<'SubcloudDeployPhaseProgressed', { operationId: string; deployStatus: DeployStatus; detail: string | null; at: string }>
@@ -285,11 +287,6 @@ export interface SubcloudChanges {
   peerGroup?: string;
 }
 
-/** What the peer-group rules (§1.1.2 items 1-4) will need; filled by the geo-redundancy issue. */
-export interface PeerGroupContext {
-  readonly [key: string]: unknown;
-}
-
 export type SubcloudCommand =
   | {
       type: 'AddSubcloud';
@@ -315,6 +312,8 @@ export type SubcloudCommand =
       at: string;
     }
   | { type: 'DeleteSubcloud'; fromAnotherDc?: boolean; at: string }
+  /** Its peer group was deleted: the subcloud belongs to none. */
+  | { type: 'LeavePeerGroup'; at: string }
   | { type: 'StartDeployPhase'; operationId: string; phase: DeployPhase; at: string }
   /** `running`: the phase left its preparation; a `detail` alone is a progress note. */
   | { type: 'ReportDeployProgress'; operationId: string; running?: boolean; detail?: string; at: string }
@@ -384,15 +383,34 @@ function decideAdd(command: Extract<SubcloudCommand, { type: 'AddSubcloud' }>, s
   ];
 }
 
-/**
- * §1.1.2 items 1-4 (peer group membership, leadership, primary/non-primary site, the rehome-failed exception).
- * Returns no error today: the geo-redundancy issue fills it. Called first, where dcmanager runs those checks.
- */
-export function peerGroupRules(
-  _state: ActiveSubcloud,
-  _changes: SubcloudChanges,
-  _context: { fromAnotherDc: boolean; peerGroup?: PeerGroupContext },
-): void {}
+/** The request's field names as dcmanager's form calls them (the peer-group rules tell bootstrap fields apart). */
+const FORM_NAMES: Partial<Record<keyof SubcloudChanges, string>> = {
+  bootstrapValues: 'bootstrap_values',
+  bootstrapAddress: 'bootstrap_address',
+  managementState: 'management-state',
+  groupId: 'group_id',
+  peerGroup: 'peer_group',
+};
+
+/** §1.1.2 items 1-4 for this subcloud and request (subcloudPeerGroupRules.ts). */
+export function peerGroupOutcome(s: ActiveSubcloud, changes: SubcloudChanges, fromAnotherDc: boolean, context: PeerGroupContext = {}) {
+  const given = (Object.keys(changes) as (keyof SubcloudChanges)[]).filter((k) => changes[k] !== undefined);
+  return peerGroupRules({
+    subcloud: {
+      peerGroupId: s.peerGroupId,
+      deployStatus: s.deployStatus,
+      managementState: s.managementState,
+      availabilityStatus: s.availabilityStatus,
+      hasRehomeData: s.rehomeData !== null,
+    },
+    fields: given.filter((k) => k !== 'peerGroup').map((k) => FORM_NAMES[k] ?? k),
+    ...(changes.peerGroup !== undefined ? { peerGroup: changes.peerGroup } : {}),
+    hasBootstrapValues: changes.bootstrapValues !== undefined && Object.keys(changes.bootstrapValues).length > 0,
+    hasBootstrapAddress: Boolean(changes.bootstrapAddress),
+    fromAnotherDc,
+    context,
+  });
+}
 
 const ONGOING_PRESTAGE = ['prestaging-packages', 'prestaging-images'];
 
@@ -402,7 +420,7 @@ function decideUpdate(command: Extract<SubcloudCommand, { type: 'UpdateSubcloud'
   const fromAnotherDc = command.fromAnotherDc ?? false;
   if (Object.values(changes).every((v) => v === undefined)) throw new ValidationError('Body required');
 
-  peerGroupRules(s, changes, { fromAnotherDc, peerGroup: command.peerGroup });
+  const peerGroup = peerGroupOutcome(s, changes, fromAnotherDc, command.peerGroup);
 
   // Item 5: rename (R24.03 wording).
   const events: SubcloudEvent[] = [];
@@ -511,6 +529,9 @@ function decideUpdate(command: Extract<SubcloudCommand, { type: 'UpdateSubcloud'
   }
   if (deployStatus && deployStatus !== s.deployStatus) events.push({ type: 'SubcloudDeployStatusChanged', data: { deployStatus, at } });
   if (rehomeChanged && rehomeData) events.push({ type: 'SubcloudRehomeDataUpdated', data: { rehomeData, at } });
+  if (peerGroup.peerGroupId !== undefined && peerGroup.peerGroupId !== s.peerGroupId) {
+    events.push({ type: 'SubcloudPeerGroupChanged', data: { peerGroupId: peerGroup.peerGroupId, previous: s.peerGroupId, at } });
+  }
   return events;
 }
 
@@ -634,6 +655,11 @@ export function decide(command: SubcloudCommand, state: SubcloudState): Subcloud
       return decideUpdate(command, state);
     case 'DeleteSubcloud':
       return decideDelete(command, state);
+    case 'LeavePeerGroup': {
+      const s = requireActive(state);
+      if (s.peerGroupId === null) return [];
+      return [{ type: 'SubcloudPeerGroupChanged', data: { peerGroupId: null, previous: s.peerGroupId, at: command.at } }];
+    }
     case 'StartDeployPhase':
     case 'ReportDeployProgress':
     case 'CompleteDeployPhase':
@@ -707,6 +733,8 @@ export function evolve(state: SubcloudState, event: SubcloudEvent): SubcloudStat
       return { ...state, managementState: event.data.managementState, updatedAt };
     case 'SubcloudDeployStatusChanged':
       return { ...state, deployStatus: event.data.deployStatus, updatedAt };
+    case 'SubcloudPeerGroupChanged':
+      return { ...state, peerGroupId: event.data.peerGroupId, updatedAt };
     case 'SubcloudRehomeDataUpdated':
       return {
         ...state,

@@ -8,7 +8,7 @@ export type SubcloudDoc = StateDoc<SubcloudState>;
 export const subcloudsProjection = aggregateStateProjection<SubcloudState, SubcloudEvent>({
   name: 'distcloud.subclouds.v1',
   collection: COLLECTIONS.subclouds,
-  indexes: [{ keys: { name: 1 }, unique: true }, { keys: { id: 1 }, unique: true }, { keys: { groupId: 1 } }],
+  indexes: [{ keys: { name: 1 }, unique: true }, { keys: { id: 1 }, unique: true }, { keys: { groupId: 1 } }, { keys: { peerGroupId: 1 } }],
   streamPrefix: 'subcloud-',
   initialState,
   evolve,
