@@ -59,6 +59,10 @@ import { revokedTokensProjection } from './projections/identity/revokedTokens.js
 import { usersProjection } from './projections/identity/users.js';
 import { subcloudDeploy } from './workflows/subcloudDeploy.js';
 import { availabilityAudit } from './workflows/availabilityAudit.js';
+import { peerMonitor } from './workflows/peerMonitor.js';
+import { faultAlarmCommands } from './commands/distcloud/faultAlarms.js';
+import { peerDirectory } from './adapters/peer/peerDirectory.js';
+import { faultAlarmsProjection } from './projections/distcloud/faultAlarms.js';
 import type { Workflow, WorkflowDeps, WorkflowFactory } from './workflows/workflow.js';
 
 export const PROJECTIONS = [
@@ -68,13 +72,14 @@ export const PROJECTIONS = [
   asAny(systemPeersProjection),
   asAny(subcloudPeerGroupsProjection),
   asAny(peerGroupAssociationsProjection),
+  asAny(faultAlarmsProjection),
   asAny(usersProjection),
   asAny(revokedTokensProjection),
   asAny(auditLogProjection),
 ];
 
 /** The site's workflows, in start order (each file under workflows/ adds itself here). */
-export const WORKFLOWS: WorkflowFactory[] = [subcloudDeploy, availabilityAudit];
+export const WORKFLOWS: WorkflowFactory[] = [subcloudDeploy, availabilityAudit, peerMonitor];
 
 export interface SiteOptions {
   config: Config;
@@ -185,6 +190,8 @@ export function createSite(o: SiteOptions) {
     secrets,
     geo: { localSystem: getLocalSystem, associations },
   });
+  const alarms = faultAlarmCommands(handle);
+  const directory = peerDirectory({ secrets, clock });
   const runner = projectionRunner({
     eventStore,
     readStore,
@@ -202,6 +209,7 @@ export function createSite(o: SiteOptions) {
     secrets,
     clock,
     logger,
+    geo: { peers, associations, alarms, directory },
     settings: {
       subcloudAuditIntervalSeconds: o.config.subcloudAuditIntervalSeconds,
       subcloudAuditConcurrency: o.config.subcloudAuditConcurrency,
@@ -259,7 +267,7 @@ export function createSite(o: SiteOptions) {
     eventStore,
     readStore,
     runner,
-    commands: { groups, subclouds, identity, peers, peerGroups, associations },
+    commands: { groups, subclouds, identity, peers, peerGroups, associations, alarms },
     /** This site's UUID and name (after start). */
     localSystem: getLocalSystem,
     agent,
@@ -307,6 +315,7 @@ export function createSite(o: SiteOptions) {
       for (const w of [...workflows].reverse()) await w.stop();
       await runner.stop();
       await agent.close();
+      await directory.close();
       await eventStore.close();
       await readStore.close();
     },

@@ -5,6 +5,7 @@ import { sequenceDecider } from './core/sequence.js';
 import type { Upcaster } from './core/upcasting.js';
 import { subcloudDecider } from './distcloud/subcloud.js';
 import { subcloudGroupDecider } from './distcloud/subcloudGroup.js';
+import { faultAlarmDecider } from './distcloud/faultAlarm.js';
 import { localSystemDecider } from './distcloud/localSystem.js';
 import { peerGroupAssociationDecider } from './distcloud/peerGroupAssociation.js';
 import { subcloudPeerGroupDecider } from './distcloud/subcloudPeerGroup.js';
@@ -28,6 +29,7 @@ export const AGGREGATES: AggregateKind[] = [
   kind('systemPeer', systemPeerDecider),
   kind('subcloudPeerGroup', subcloudPeerGroupDecider),
   kind('peerGroupAssociation', peerGroupAssociationDecider),
+  kind('alarm', faultAlarmDecider),
   kind('reservation', reservationDecider),
   kind('sequence', sequenceDecider),
 ];

@@ -8,6 +8,7 @@ import type { SubcloudAgentClient } from '../adapters/subcloudAgent/client.js';
 import type { SubcloudCommands } from '../commands/distcloud/subclouds.js';
 import type { Clock } from '../domain/core/clock.js';
 import type { UpcasterRegistry } from '../domain/core/upcasting.js';
+import type { GeoWorkflowDeps } from './peerMonitor.js';
 
 export interface Workflow {
   readonly name: string;
@@ -28,6 +29,8 @@ export interface WorkflowDeps {
   clock: Clock;
   logger: Logger;
   settings: WorkflowSettings;
+  /** Geo-redundancy: the commands and peer sessions the peer workflows use (absent: those workflows do nothing). */
+  geo?: GeoWorkflowDeps;
 }
 
 export interface WorkflowSettings {

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { SubcloudFields } from '../../domain/distcloud/subcloud.js';
 import { DEFAULT_GROUP, type GroupFields } from '../../domain/distcloud/subcloudGroup.js';
+import type { AlarmFields } from '../../domain/distcloud/faultAlarm.js';
 import type { AssociationFields } from '../../domain/distcloud/peerGroupAssociation.js';
 import type { PeerGroupFields } from '../../domain/distcloud/subcloudPeerGroup.js';
 import type { SystemPeerFields } from '../../domain/distcloud/systemPeer.js';
@@ -169,5 +170,16 @@ export function presentPeerGroupAssociation(
     ...(withMessage ? { 'sync-message': a.syncMessage } : {}),
     'created-at': pythonDatetime(a.createdAt),
     'updated-at': pythonDatetime(a.updatedAt),
+  };
+}
+
+/** A site alarm in FM's terms (alarm_id, entity_instance_id, severity, reason_text, timestamp). */
+export function presentFaultAlarm(a: AlarmFields & { raisedAt: string }) {
+  return {
+    alarm_id: a.alarmId,
+    entity_instance_id: a.entityInstanceId,
+    severity: a.severity,
+    reason_text: a.reasonText,
+    timestamp: pythonDatetime(a.raisedAt),
   };
 }

@@ -7,4 +7,5 @@ export const COLLECTIONS = {
   systemPeers: 'system_peers',
   subcloudPeerGroups: 'subcloud_peer_groups',
   peerGroupAssociations: 'peer_group_associations',
+  faultAlarms: 'fault_alarms',
 } as const;

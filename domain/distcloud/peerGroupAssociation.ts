@@ -124,6 +124,13 @@ export function validateAssociationUpdate(input: AssociationInput | undefined, t
 export const pushedSyncMessage = (status: AssociationSyncStatus) =>
   status === 'failed' ? 'Primary association sync to current site failed.' : NO_SYNC_MESSAGE;
 
+/** A primary association when its peer stops answering (dcmanager R24.03): a settled one becomes `unknown`. */
+export const statusWhenPeerUnreachable = (s: AssociationSyncStatus): AssociationSyncStatus =>
+  s === 'in-sync' || s === 'unknown' ? 'unknown' : 'failed';
+/** … and when the peer answers again: only what was `unknown` is known to be in sync. */
+export const statusWhenPeerBack = (s: AssociationSyncStatus): AssociationSyncStatus => (s === 'unknown' ? 'in-sync' : 'out-of-sync');
+export const peerUnreachableMessage = (peerName: string) => `Peer site (${peerName}) is unreachable.`;
+
 /** PATCH /{id}/sync: only the primary association of a group this site leads. */
 export function validateSyncRequest(type: AssociationType, leaderIsLocal: boolean): void {
   if (type === 'non-primary') {

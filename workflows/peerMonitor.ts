@@ -1,0 +1,168 @@
+// The peer monitor (dcmanager's peer_monitor_manager, spec §3.5): every system peer that an association names is sent
+// a heartbeat every `heartbeat_interval` seconds: GET /v1.0/subcloud-peer-groups on the peer's dcmanager endpoint,
+// signed in with the peer's manager credentials (adapters/peer). What it decides is recorded as events:
+//
+// - after `heartbeat_failure_threshold` failed heartbeats in a row the peer becomes `unavailable`
+//   (SystemPeerAvailabilityChanged), alarm 280.004 is raised (MAJOR, or CRITICAL naming the peer groups that peer
+//   leads), and each primary association with it moves as R24.03 moves it: in-sync or unknown to `unknown`, anything
+//   else to `failed`, with the message "Peer site (<name>) is unreachable.". As in dcmanager the count then starts
+//   again, so while the peer stays down this repeats every threshold failures (and, being unchanged, appends nothing);
+// - the first heartbeat answered makes the peer `available` and clears the alarm; coming back from `unavailable`,
+//   each primary association becomes `in-sync` if it was `unknown`, `out-of-sync` otherwise (R24.03). A peer's first
+//   answer after it was created only makes it `available`: its associations are the sync workflow's then.
+//
+// The count of failures lives in memory, as dcmanager's does: a restart starts it from zero.
+//
+// Scheduling: a one-second ticker sends each peer its heartbeat once `heartbeat_interval` has passed on the injected
+// clock since its last one (the first at once, as at HEAD); a peer's heartbeats never overlap. runCycle() sends every
+// monitored peer one heartbeat now (tests).
+import type { Logger } from 'pino';
+import type { PeerDirectory } from '../adapters/peer/peerDirectory.js';
+import { systemContext } from '../commands/core/context.js';
+import type { FaultAlarmCommands } from '../commands/distcloud/faultAlarms.js';
+import type { PeerGroupAssociationCommands } from '../commands/distcloud/peerGroupAssociations.js';
+import type { SystemPeerCommands } from '../commands/distcloud/systemPeers.js';
+import { COLLECTIONS } from '../domain/distcloud/collections.js';
+import { ALARM_IDS, peerHeartbeatAlarm } from '../domain/distcloud/faultAlarm.js';
+import {
+  NO_SYNC_MESSAGE,
+  peerUnreachableMessage,
+  statusWhenPeerBack,
+  statusWhenPeerUnreachable,
+} from '../domain/distcloud/peerGroupAssociation.js';
+import type { PeerGroupAssociationDoc } from '../projections/distcloud/peerGroupAssociations.js';
+import type { SubcloudPeerGroupDoc } from '../projections/distcloud/subcloudPeerGroups.js';
+import type { SystemPeerDoc } from '../projections/distcloud/systemPeers.js';
+import type { Workflow, WorkflowDeps } from './workflow.js';
+
+export const PEER_MONITOR = 'peer-monitor';
+
+export interface GeoWorkflowDeps {
+  peers: Pick<SystemPeerCommands, 'recordAvailability'>;
+  associations: Pick<PeerGroupAssociationCommands, 'setSyncStatus'>;
+  alarms: FaultAlarmCommands;
+  directory: PeerDirectory;
+}
+
+export interface HeartbeatResult {
+  peerId: number;
+  answered: boolean;
+  /** Failures in a row counted after this heartbeat (0 after an answer, or once the threshold was acted on). */
+  failures: number;
+}
+
+export interface PeerMonitor extends Workflow {
+  /** One heartbeat to every monitored peer, now. */
+  runCycle(): Promise<HeartbeatResult[]>;
+}
+
+export function createPeerMonitor(deps: WorkflowDeps, options: { heartbeatTimeoutMs?: number } = {}): PeerMonitor {
+  const { readStore, clock } = deps;
+  const geo = deps.geo;
+  const logger: Logger = deps.logger.child({ workflow: PEER_MONITOR });
+  const timeoutMs = options.heartbeatTimeoutMs ?? 10_000;
+  const failures = new Map<number, number>();
+  const lastBeat = new Map<number, number>();
+  const inFlight = new Map<number, Promise<HeartbeatResult>>();
+  let ticker: NodeJS.Timeout | undefined;
+  const ctx = () => systemContext(clock.now(), PEER_MONITOR);
+
+  /** The peers some association names, as their read model has them. */
+  async function monitoredPeers(): Promise<SystemPeerDoc[]> {
+    const associations = await readStore.find<PeerGroupAssociationDoc>(COLLECTIONS.peerGroupAssociations, {});
+    const ids = [...new Set(associations.map((a) => a.systemPeerId))];
+    return ids.length ? readStore.find<SystemPeerDoc>(COLLECTIONS.systemPeers, { id: { $in: ids } }, { sort: { id: 1 } }) : [];
+  }
+
+  const primaryAssociations = (peerId: number) =>
+    readStore.find<PeerGroupAssociationDoc>(COLLECTIONS.peerGroupAssociations, { systemPeerId: peerId, associationType: 'primary' }, { sort: { id: 1 } });
+
+  async function answers(peer: SystemPeerDoc): Promise<boolean> {
+    try {
+      const session = geo!.directory.sessionFor(peer);
+      const r = await Promise.race([
+        session.call('GET', '/subcloud-peer-groups'),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('heartbeat timed out')), timeoutMs).unref()),
+      ]);
+      if (r.status !== 200) logger.info({ peer: peer.peerName, status: r.status }, 'heartbeat answered with an error');
+      return r.status === 200;
+    } catch (err) {
+      logger.info({ peer: peer.peerName, err: (err as Error).message }, 'heartbeat failed');
+      return false;
+    }
+  }
+
+  async function peerLost(peer: SystemPeerDoc) {
+    const led = await readStore.find<SubcloudPeerGroupDoc>(COLLECTIONS.subcloudPeerGroups, { systemLeaderId: peer.peerUuid }, { sort: { id: 1 } });
+    await geo!.alarms.raise({ alarmId: ALARM_IDS.peerHeartbeatFailed, ...peerHeartbeatAlarm(peer, led.map((g) => g.peerGroupName)) }, ctx());
+    await geo!.peers.recordAvailability(peer.id, 'unavailable', ctx());
+    for (const a of await primaryAssociations(peer.id)) {
+      await geo!.associations.setSyncStatus(a.id, statusWhenPeerUnreachable(a.syncStatus), peerUnreachableMessage(peer.peerName), ctx());
+    }
+  }
+
+  async function peerBack(peer: SystemPeerDoc) {
+    await geo!.peers.recordAvailability(peer.id, 'available', ctx());
+    if (peer.availabilityState === 'unavailable') {
+      for (const a of await primaryAssociations(peer.id)) {
+        await geo!.associations.setSyncStatus(a.id, statusWhenPeerBack(a.syncStatus), NO_SYNC_MESSAGE, ctx());
+      }
+    }
+    await geo!.alarms.clear(ALARM_IDS.peerHeartbeatFailed, `peer=${peer.peerUuid}`, ctx());
+  }
+
+  async function heartbeat(peer: SystemPeerDoc): Promise<HeartbeatResult> {
+    lastBeat.set(peer.id, clock.now().getTime());
+    if (await answers(peer)) {
+      failures.set(peer.id, 0);
+      if (peer.availabilityState !== 'available') await peerBack(peer);
+      return { peerId: peer.id, answered: true, failures: 0 };
+    }
+    let count = (failures.get(peer.id) ?? 0) + 1;
+    if (count >= peer.heartbeatFailureThreshold) {
+      await peerLost(peer);
+      count = 0;
+    }
+    failures.set(peer.id, count);
+    return { peerId: peer.id, answered: false, failures: count };
+  }
+
+  /** One heartbeat for this peer, unless one is already on its way (then that one's result). */
+  function beat(peer: SystemPeerDoc): Promise<HeartbeatResult> {
+    const running = inFlight.get(peer.id);
+    if (running) return running;
+    const p = heartbeat(peer).finally(() => inFlight.delete(peer.id));
+    inFlight.set(peer.id, p);
+    return p;
+  }
+
+  async function tick() {
+    const now = clock.now().getTime();
+    for (const peer of await monitoredPeers()) {
+      const last = lastBeat.get(peer.id);
+      if (last === undefined || now - last >= peer.heartbeatInterval * 1_000) {
+        beat(peer).catch((err) => logger.error({ err, peer: peer.peerName }, 'heartbeat could not be recorded'));
+      }
+    }
+  }
+
+  return {
+    name: PEER_MONITOR,
+    async start() {
+      if (!geo) return;
+      ticker = setInterval(() => void tick().catch((err) => logger.error({ err }, 'peer monitor tick failed')), 1_000);
+      ticker.unref();
+    },
+    async stop() {
+      if (ticker) clearInterval(ticker);
+      ticker = undefined;
+      await Promise.allSettled([...inFlight.values()]);
+    },
+    async runCycle() {
+      if (!geo) return [];
+      return Promise.all((await monitoredPeers()).map(beat));
+    },
+  };
+}
+
+export const peerMonitor = (deps: WorkflowDeps): Workflow => createPeerMonitor(deps);
