@@ -23,6 +23,7 @@ import { writeResponder } from './api/http/writes.js';
 import { subcloudGroupsRouter } from './api/distcloud/subcloudGroups.js';
 import { subcloudsRouter } from './api/distcloud/subclouds.js';
 import { alarmsRouter } from './api/distcloud/alarms.js';
+import { systemRouter } from './api/distcloud/system.js';
 import { historyRouter } from './api/history/router.js';
 import { systemContext } from './commands/core/context.js';
 import { commandHandler } from './commands/core/handler.js';
@@ -252,6 +253,7 @@ export function createSite(o: SiteOptions) {
           '/v1.0/system-peers': systemPeersRouter({ commands: peers, readStore, clock, writes }),
           '/v1.0/subcloud-peer-groups': subcloudPeerGroupsRouter({ commands: peerGroups, readStore, clock, writes }),
           '/v1.0/peer-group-associations': peerGroupAssociationsRouter({ commands: associations, readStore, clock, writes }),
+          '/v1': systemRouter({ localSystem: getLocalSystem, softwareVersion: o.config.softwareVersion }),
           '/history': historyRouter({ eventStore, readStore, upcasters }),
           '/v3': keystoneRouter({ identity, readStore, clock, writes, limiter: loginLimiter(clock), publicUrl: o.config.publicUrl }),
         }

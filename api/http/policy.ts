@@ -92,6 +92,8 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
   dc('DELETE', '/v1.0/peer-group-associations/:id', 'peer_group_associations:delete', W),
   // dcmanager: alarm summary
   dc('GET', '/v1.0/alarms', 'alarm_manager:get', R),
+  // sysinv's system (a peer site checks the UUID there)
+  { method: 'GET', path: '/v1/isystems', name: 'sysinv:system:get', rule: R },
   // fleetledger: history (read-only, as any dcmanager "get")
   { method: 'GET', path: '/history/streams/:stream', name: 'history:get', rule: R },
   { method: 'GET', path: '/history/audit', name: 'history:get', rule: R },

@@ -68,8 +68,8 @@ const unauthorized = () => new HttpError(401, 'The request you have made require
 function tokenBody(d: KeystoneDeps, req: Request, who: TokenIdentity) {
   const base = baseUrl(d, req);
   const region = d.region ?? 'SystemController';
-  const endpoint = (service: string, url: string) =>
-    (['public', 'internal', 'admin'] as const).map((iface) => ({ id: fixedId('endpoint', `${service}:${iface}`), interface: iface, region_id: region, region, url }));
+  const endpoint = (service: string, url: string, inRegion = region) =>
+    (['public', 'internal', 'admin'] as const).map((iface) => ({ id: fixedId('endpoint', `${service}:${iface}`), interface: iface, region_id: inRegion, region: inRegion, url }));
   return {
     token: {
       methods: ['password'],
@@ -85,6 +85,8 @@ function tokenBody(d: KeystoneDeps, req: Request, who: TokenIdentity) {
             catalog: [
               { id: fixedId('service', 'dcmanager'), type: 'dcmanager', name: 'dcmanager', endpoints: endpoint('dcmanager', `${base}/v1.0`) },
               { id: fixedId('service', 'keystone'), type: 'identity', name: 'keystone', endpoints: endpoint('keystone', `${base}/v3`) },
+              // sysinv's place in StarlingX's catalog: a peer site reads this site's UUID there (GET /v1/isystems).
+              { id: fixedId('service', 'sysinv'), type: 'platform', name: 'sysinv', endpoints: endpoint('sysinv', `${base}/v1`, 'RegionOne') },
             ],
           }
         : {}),

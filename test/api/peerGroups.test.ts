@@ -226,3 +226,12 @@ describe('peer-group-associations', () => {
     expect((await t.call('POST', '/v1.0/subcloud-peer-groups', { 'peer-group-name': 'pg-east' })).status).toBe(200);
   });
 });
+
+describe('the site itself', () => {
+  it('shows its UUID and name as sysinv does, and lists sysinv in the token catalog', async () => {
+    const r = await t.call('GET', '/v1/isystems');
+    expect(r.status).toBe(200);
+    expect(r.json.isystems[0]).toMatchObject({ uuid: local.uuid, name: 'site-a', distributed_cloud_role: 'systemcontroller' });
+    expect((await t.call('GET', '/v1/isystems', undefined, { 'x-auth-token': '' })).status).toBe(401);
+  });
+});
