@@ -84,7 +84,7 @@ export type SystemPeerInput = Partial<Record<(typeof KEYS)[number], unknown>>;
 const UUID = /^(urn:uuid:)?\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}?$/i;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-/** What Python's uuid.UUID(str(x)) accepts, normalised to the canonical lower-case form. */
+/** The usual spellings Python's uuid.UUID(str(x)) accepts (32 hex digits, hyphenated or not, in braces, after urn:uuid:), in the canonical lower-case form. */
 export function canonicalUuid(v: unknown): string | undefined {
   if (typeof v !== 'string' || !UUID.test(v)) return undefined;
   const hex = v.toLowerCase().replace(/^urn:uuid:/, '').replace(/[{}-]/g, '');

@@ -4,6 +4,7 @@
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../commands/core/context.js';
+import { systemPeerBody } from '../support/geo.js';
 import { startTestSite, type TestSite } from '../support/site.js';
 import { bootstrap, SYSADMIN_B64 } from '../unit/domain/subcloudFixtures.js';
 
@@ -12,16 +13,7 @@ let subcloudId = 0;
 beforeAll(async () => {
   t = await startTestSite({ env: { SYSTEM_NAME: 'site-a' } });
   const ok = (r: { status: number; json: unknown }) => expect(r.status, JSON.stringify(r.json)).toBe(200);
-  ok(
-    await t.call('POST', '/v1.0/system-peers', {
-      peer_uuid: '8a1f2f5e-4a57-4f6b-9c4e-4d5d9f0b1c01',
-      peer_name: 'site-b',
-      manager_endpoint: 'http://127.0.0.2:8119/v3',
-      manager_username: 'site-a-peer',
-      manager_password: Buffer.from('secret').toString('base64'),
-      peer_controller_gateway_address: '10.10.10.1',
-    }),
-  );
+  ok(await t.call('POST', '/v1.0/system-peers', systemPeerBody()));
   ok(await t.call('POST', '/v1.0/subcloud-peer-groups', { 'peer-group-name': 'pg1' }));
   ok(await t.call('POST', '/v1.0/peer-group-associations', { peer_group_id: 1, system_peer_id: 1, peer_group_priority: 2 }));
   // The association's first sync is the workflow's; here it is taken as done.

@@ -2,6 +2,7 @@
 // defaults (this site as leader), every validation message, and the rules between a group, a peer and their
 // association.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemPeerBody } from '../support/geo.js';
 import { startTestSite, type TestSite } from '../support/site.js';
 
 let t: TestSite;
@@ -11,14 +12,7 @@ let replicaId = 0;
 beforeAll(async () => {
   t = await startTestSite({ env: { SYSTEM_NAME: 'site-a' } });
   local = t.site.localSystem();
-  const peer = await t.call('POST', '/v1.0/system-peers', {
-    peer_uuid: '8a1f2f5e-4a57-4f6b-9c4e-4d5d9f0b1c01',
-    peer_name: 'site-b',
-    manager_endpoint: 'http://127.0.0.2:8119/v3',
-    manager_username: 'site-a-peer',
-    manager_password: Buffer.from('secret').toString('base64'),
-    peer_controller_gateway_address: '10.10.10.1',
-  });
+  const peer = await t.call('POST', '/v1.0/system-peers', systemPeerBody());
   expect(peer.status).toBe(200);
 });
 afterAll(async () => t.stop());

@@ -1,6 +1,7 @@
 // dcmanager's system-peers API, over HTTP, against a whole site: keys, defaults, every validation message, lookups
 // by id, UUID and name, and the manager password that is never shown and only kept sealed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemPeerBody } from '../support/geo.js';
 import { startTestSite, type TestSite } from '../support/site.js';
 
 let t: TestSite;
@@ -10,15 +11,7 @@ beforeAll(async () => {
 afterAll(async () => t.stop());
 
 const PLAIN_PASSWORD = 'peer-manager-secret-9';
-const peer = (extra: Record<string, unknown> = {}) => ({
-  peer_uuid: '8a1f2f5e-4a57-4f6b-9c4e-4d5d9f0b1c01',
-  peer_name: 'site-b',
-  manager_endpoint: 'http://127.0.0.2:8119/v3',
-  manager_username: 'site-a-peer',
-  manager_password: Buffer.from(PLAIN_PASSWORD).toString('base64'),
-  peer_controller_gateway_address: '10.10.10.1',
-  ...extra,
-});
+const peer = (extra: Record<string, unknown> = {}) => systemPeerBody(extra, PLAIN_PASSWORD);
 const headPosition = () => t.site.eventStore.headPosition();
 
 describe('system-peers', () => {

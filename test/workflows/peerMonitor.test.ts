@@ -7,6 +7,7 @@ import { systemContext } from '../../commands/core/context.js';
 import { PROJECTS } from '../../domain/identity/catalog.js';
 import { createPeerMonitor, type PeerMonitor } from '../../workflows/peerMonitor.js';
 import { startTestSite, type TestSite } from '../support/site.js';
+import { systemPeerBody } from '../support/geo.js';
 import { tcpGate } from '../support/tcpGate.js';
 
 let a: TestSite;
@@ -25,15 +26,11 @@ beforeAll(async () => {
   ]);
   await b.site.runner.waitFor(await b.site.eventStore.headPosition(), 10_000);
   gate = await tcpGate({ host: '127.0.0.1', port: Number(new URL(b.base).port) });
-  const peer = await a.call('POST', '/v1.0/system-peers', {
-    peer_uuid: b.site.localSystem().uuid,
-    peer_name: 'site-b',
-    manager_endpoint: `${gate.url}/v3`,
-    manager_username: 'site-a',
-    manager_password: Buffer.from(PEER_PASSWORD).toString('base64'),
-    peer_controller_gateway_address: '10.10.10.1',
-    heartbeat_failure_threshold: 2,
-  });
+  const peer = await a.call(
+    'POST',
+    '/v1.0/system-peers',
+    systemPeerBody({ peer_uuid: b.site.localSystem().uuid, manager_endpoint: `${gate.url}/v3`, manager_username: 'site-a', heartbeat_failure_threshold: 2 }, PEER_PASSWORD),
+  );
   expect(peer.status).toBe(200);
   expect((await a.call('POST', '/v1.0/subcloud-peer-groups', { 'peer-group-name': 'pg1' })).status).toBe(200);
   expect((await a.call('POST', '/v1.0/peer-group-associations', { peer_group_id: 1, system_peer_id: 1, peer_group_priority: 2 })).status).toBe(200);
