@@ -10,12 +10,12 @@ import {
   validateGroupChanges,
   validateNewGroup,
   type GroupInput,
-  type SubcloudGroupCommand,
   type SubcloudGroupState,
 } from '../../domain/distcloud/subcloudGroup.js';
 import { COLLECTIONS } from '../../domain/distcloud/collections.js';
 import { aggregateStream } from '../core/aggregateStream.js';
 import type { CommandContext } from '../core/context.js';
+import { decideOn, type WriteResult } from '../core/decideOn.js';
 import type { Handle } from '../core/handler.js';
 import { latestPosition, withRename } from '../core/renaming.js';
 import type { Uniqueness } from '../core/uniqueness.js';
@@ -24,12 +24,7 @@ export const GROUP_NAME_SCOPE = 'subcloudGroupName';
 export const GROUP_ID_SCOPE = 'subcloudGroup';
 export const DUPLICATE_GROUP_NAME = 'A subcloud group with this name already exists';
 
-export interface GroupWriteResult {
-  state: SubcloudGroupState;
-  revision: bigint | 'no_stream';
-  /** Global position of the last event written, for read-your-writes. */
-  position: bigint | undefined;
-}
+export type GroupWriteResult = WriteResult<SubcloudGroupState>;
 
 export interface SubcloudGroupCommandDeps {
   handle: Handle;
@@ -52,19 +47,10 @@ export function subcloudGroupCommands(deps: SubcloudGroupCommandDeps) {
   };
 
   /** Runs one command of the subcloud group decider on the group's stream. */
-  const decideGroup = (id: number, command: SubcloudGroupCommand, context: CommandContext, ifMatch?: bigint) =>
-    handle({
-      streamId: subcloudGroupStream(id),
-      decider: subcloudGroupDecider,
-      command,
-      context,
-      ...(ifMatch !== undefined ? { ifMatch } : {}),
-    });
+  const decideGroup = decideOn(handle, subcloudGroupStream, subcloudGroupDecider);
 
-  async function seedDefault(ctx: CommandContext): Promise<GroupWriteResult> {
-    const r = await decideGroup(DEFAULT_GROUP.id, { type: 'SeedDefaultSubcloudGroup', at: ctx.now.toISOString() }, ctx);
-    return { state: r.state, revision: r.revision, position: r.position };
-  }
+  const seedDefault = (ctx: CommandContext): Promise<GroupWriteResult> =>
+    decideGroup(DEFAULT_GROUP.id, { type: 'SeedDefaultSubcloudGroup', at: ctx.now.toISOString() }, ctx);
 
   async function add(input: GroupInput | undefined, ctx: CommandContext): Promise<GroupWriteResult> {
     const fields = validateNewGroup(input);
@@ -82,7 +68,7 @@ export function subcloudGroupCommands(deps: SubcloudGroupCommandDeps) {
     });
     if (!reservation.reserved) throw new ValidationError(DUPLICATE_GROUP_NAME, 'name');
     const r = await decideGroup(id, { type: 'AddSubcloudGroup', id, fields, at: ctx.now.toISOString() }, ctx);
-    return { state: r.state, revision: r.revision, position: latestPosition(reservation.position, r.position) };
+    return { ...r, position: latestPosition(reservation.position, r.position) };
   }
 
   /** `input` has passed requireBody and `id` names an existing group (dcmanager checks in that order). */
@@ -100,10 +86,7 @@ export function subcloudGroupCommands(deps: SubcloudGroupCommandDeps) {
       context: ctx,
       stillHeld: groupUsesName,
       taken: () => new ValidationError(DUPLICATE_GROUP_NAME, 'name'),
-      run: async () => {
-        const r = await decideGroup(id, { type: 'UpdateSubcloudGroup', changes, at: ctx.now.toISOString() }, ctx, ifMatch);
-        return { state: r.state, revision: r.revision, position: r.position };
-      },
+      run: () => decideGroup(id, { type: 'UpdateSubcloudGroup', changes, at: ctx.now.toISOString() }, ctx, ifMatch),
       renamed: (r) => r.state.status === 'active' && r.state.name === changes.name,
     });
   }
@@ -113,7 +96,7 @@ export function subcloudGroupCommands(deps: SubcloudGroupCommandDeps) {
     const r = await decideGroup(id, { type: 'DeleteSubcloudGroup', memberCount, at: ctx.now.toISOString() }, ctx, ifMatch);
     const released =
       r.state.status === 'deleted' ? await uniqueness.release(GROUP_NAME_SCOPE, r.state.name, String(id), ctx) : undefined;
-    return { state: r.state, revision: r.revision, position: latestPosition(r.position, released) };
+    return { ...r, position: latestPosition(r.position, released) };
   }
 
   return { seedDefault, add, update, remove };
