@@ -1,6 +1,7 @@
 // /v1.0/subcloud-groups: dcmanager-compatible routes, writes through commands, reads from the read model.
 import { Router, type Request } from 'express';
 import { z } from 'zod';
+import { findByRef } from '../../adapters/readstore/byRef.js';
 import type { ReadStore } from '../../adapters/readstore/port.js';
 import type { SubcloudGroupCommands } from '../../commands/distcloud/subcloudGroups.js';
 import type { Clock } from '../../domain/core/clock.js';
@@ -39,9 +40,7 @@ export function subcloudGroupsRouter(d: SubcloudGroupRoutesDeps): Router {
 
   /** A numeric ref is an id, anything else a name (case-sensitive), as dcmanager looks groups up. */
   async function findGroup(ref: string): Promise<SubcloudGroupDoc> {
-    const doc = /^\d+$/.test(ref)
-      ? await d.readStore.get<SubcloudGroupDoc>(collection, String(Number(ref)))
-      : (await d.readStore.find<SubcloudGroupDoc>(collection, { name: ref }, { limit: 1 }))[0];
+    const doc = await findByRef<SubcloudGroupDoc>(d.readStore, collection, ref, { name: ref });
     if (!doc) throw new NotFoundError(GROUP_NOT_FOUND);
     return doc;
   }

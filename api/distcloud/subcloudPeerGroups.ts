@@ -1,5 +1,6 @@
 // /v1.0/subcloud-peer-groups: dcmanager-compatible routes, writes through commands, reads from the read models.
 import { Router } from 'express';
+import { findByRef } from '../../adapters/readstore/byRef.js';
 import type { ReadStore } from '../../adapters/readstore/port.js';
 import type { SubcloudPeerGroupCommands } from '../../commands/distcloud/subcloudPeerGroups.js';
 import { requireBody } from '../../domain/core/body.js';
@@ -25,9 +26,7 @@ export interface SubcloudPeerGroupRoutesDeps {
 
 /** dcmanager's subcloud_peer_group_get_by_ref: digits are an id, anything else the name. */
 export async function findPeerGroup(readStore: ReadStore, ref: string): Promise<SubcloudPeerGroupDoc> {
-  const doc = /^\d+$/.test(ref)
-    ? await readStore.get<SubcloudPeerGroupDoc>(COLLECTIONS.subcloudPeerGroups, String(Number(ref)))
-    : (await readStore.find<SubcloudPeerGroupDoc>(COLLECTIONS.subcloudPeerGroups, { peerGroupName: ref }, { limit: 1 }))[0];
+  const doc = await findByRef<SubcloudPeerGroupDoc>(readStore, COLLECTIONS.subcloudPeerGroups, ref, { peerGroupName: ref });
   if (!doc) throw new NotFoundError(PEER_GROUP_NOT_FOUND);
   return doc;
 }

@@ -12,6 +12,7 @@ import { SUBCLOUD_NOT_FOUND, type SubcloudState } from '../../domain/distcloud/s
 import type { AddSubcloudRequest } from '../../domain/distcloud/subcloudValidation.js';
 import type { SubcloudDoc } from '../../projections/distcloud/subclouds.js';
 import { commandContext } from '../http/context.js';
+import { findByRef } from '../../adapters/readstore/byRef.js';
 import { fromAnotherDc } from '../http/peer.js';
 import { authorize } from '../http/policy.js';
 import { parseMultipart, type MultipartBody } from '../http/multipart.js';
@@ -96,10 +97,8 @@ export function subcloudsRouter(d: SubcloudRoutesDeps): Router {
 
   /** Numeric: an id; otherwise a name (a peer site's GET/PATCH name a region, as in dcmanager). */
   async function findSubcloud(req: Request, ref: string): Promise<SubcloudDoc> {
-    const byRegion = fromAnotherDc(req) && req.method !== 'DELETE' && !/^\d+$/.test(ref);
-    const doc = /^\d+$/.test(ref)
-      ? await d.readStore.get<SubcloudDoc>(collection, String(Number(ref)))
-      : (await d.readStore.find<SubcloudDoc>(collection, byRegion ? { regionName: ref } : { name: ref }, { limit: 1 }))[0];
+    const byRegion = fromAnotherDc(req) && req.method !== 'DELETE';
+    const doc = await findByRef<SubcloudDoc>(d.readStore, collection, ref, byRegion ? { regionName: ref } : { name: ref });
     if (!doc) throw new NotFoundError(SUBCLOUD_NOT_FOUND);
     return doc;
   }

@@ -1,5 +1,6 @@
 // /v1.0/system-peers: dcmanager-compatible routes, writes through commands, reads from the read model.
 import { Router } from 'express';
+import { findByRef } from '../../adapters/readstore/byRef.js';
 import type { ReadStore } from '../../adapters/readstore/port.js';
 import type { SystemPeerCommands } from '../../commands/distcloud/systemPeers.js';
 import type { Clock } from '../../domain/core/clock.js';
@@ -25,9 +26,7 @@ export interface SystemPeerRoutesDeps {
 /** dcmanager's system_peer_get_by_ref: digits are an id, a UUID is the peer's UUID, anything else its name. */
 export async function findSystemPeer(readStore: ReadStore, ref: string): Promise<SystemPeerDoc> {
   const uuid = canonicalUuid(ref);
-  const doc = /^\d+$/.test(ref)
-    ? await readStore.get<SystemPeerDoc>(COLLECTIONS.systemPeers, String(Number(ref)))
-    : (await readStore.find<SystemPeerDoc>(COLLECTIONS.systemPeers, uuid ? { peerUuid: uuid } : { peerName: ref }, { limit: 1 }))[0];
+  const doc = await findByRef<SystemPeerDoc>(readStore, COLLECTIONS.systemPeers, ref, uuid ? { peerUuid: uuid } : { peerName: ref });
   if (!doc) throw new NotFoundError(SYSTEM_PEER_NOT_FOUND);
   return doc;
 }

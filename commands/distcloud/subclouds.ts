@@ -31,6 +31,7 @@ import {
 import { networkProbes, type BootstrapPayload, type SubcloudConfigContext } from '../../domain/distcloud/bootstrapValues.js';
 import { validateAddRequest, type AddSubcloudRequest } from '../../domain/distcloud/subcloudValidation.js';
 import { networkClashFilter, type SubcloudNetworkDoc } from '../../projections/distcloud/subcloudNetworks.js';
+import { findByRef } from '../../adapters/readstore/byRef.js';
 import { aggregateStream } from '../core/aggregateStream.js';
 import { deterministicUuid, type CommandContext } from '../core/context.js';
 import type { Handle } from '../core/handler.js';
@@ -184,14 +185,13 @@ export function subcloudCommands(deps: SubcloudCommandDeps) {
   /** The group a `group_id` part names (id or name); null when none does (the decider answers `Invalid group`). */
   async function resolveGroup(ref: string): Promise<number | null> {
     const trimmed = ref.trim();
-    const filter = /^\d+$/.test(trimmed) ? { id: Number(trimmed) } : { name: trimmed };
-    const [group] = await readStore.find<Doc & { id: number }>(COLLECTIONS.subcloudGroups, filter, { limit: 1 });
+    const group = await findByRef<Doc & { id: number }>(readStore, COLLECTIONS.subcloudGroups, trimmed, { name: trimmed });
     return group ? group.id : null;
   }
 
-  /** A peer group as the rules see it; undefined when there is no such group. */
-  async function peerGroupFacts(filter: Record<string, unknown>): Promise<PeerGroupFacts | undefined> {
-    const [g] = await readStore.find<SubcloudPeerGroupDoc>(COLLECTIONS.subcloudPeerGroups, filter, { limit: 1 });
+  /** The peer group `ref` (an id or a name) names, as the rules see it; undefined when there is no such group. */
+  async function peerGroupFacts(ref: string): Promise<PeerGroupFacts | undefined> {
+    const g = await findByRef<SubcloudPeerGroupDoc>(readStore, COLLECTIONS.subcloudPeerGroups, ref, { peerGroupName: ref });
     if (!g) return undefined;
     return { id: g.id, groupPriority: g.groupPriority, leaderIsLocal: g.systemLeaderId === deps.geo?.localSystem().uuid };
   }
@@ -199,7 +199,7 @@ export function subcloudCommands(deps: SubcloudCommandDeps) {
   /** What the peer-group rules need: the subcloud's group (and its peer's availability) and the group `peer_group` names. */
   async function peerGroupContext(peerGroupId: number | null, ref: string | undefined): Promise<PeerGroupContext> {
     const context: PeerGroupContext = {};
-    const current = peerGroupId === null ? undefined : await peerGroupFacts({ id: peerGroupId });
+    const current = peerGroupId === null ? undefined : await peerGroupFacts(String(peerGroupId));
     if (current) {
       // dcmanager looks at the group's last association; a group without one counts its peer as available.
       const associations = await readStore.find<PeerGroupAssociationDoc>(COLLECTIONS.peerGroupAssociations, { peerGroupId: current.id }, { sort: { id: -1 }, limit: 1 });
@@ -207,8 +207,7 @@ export function subcloudCommands(deps: SubcloudCommandDeps) {
       context.current = { ...current, peerAvailable: !associations[0] || peer?.availabilityState === 'available' };
     }
     if (ref !== undefined && ref.trim().toLowerCase() !== 'none') {
-      const trimmed = ref.trim();
-      context.target = (await peerGroupFacts(/^\d+$/.test(trimmed) ? { id: Number(trimmed) } : { peerGroupName: trimmed })) ?? null;
+      context.target = (await peerGroupFacts(ref.trim())) ?? null;
     }
     return context;
   }
