@@ -79,11 +79,7 @@ export function createPeerMonitor(deps: WorkflowDeps, options: { heartbeatTimeou
 
   async function answers(peer: SystemPeerDoc): Promise<boolean> {
     try {
-      const session = geo!.directory.sessionFor(peer);
-      const r = await Promise.race([
-        session.call('GET', '/subcloud-peer-groups'),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('heartbeat timed out')), timeoutMs).unref()),
-      ]);
+      const r = await geo!.directory.sessionFor(peer).call('GET', '/subcloud-peer-groups', undefined, { timeoutMs });
       if (r.status !== 200) logger.info({ peer: peer.peerName, status: r.status }, 'heartbeat answered with an error');
       return r.status === 200;
     } catch (err) {

@@ -1,7 +1,6 @@
 // One peer session per system peer, built from its record: the manager endpoint, user name and the manager password
 // opened from its sealed form and base64-decoded (as the dcmanager CLI encoded it). A record whose credentials
 // changed (a new revision) gets a new session; the old one is closed.
-import type { Dispatcher } from 'undici';
 import type { SecretBox } from '../secrets/secretBox.js';
 import type { Clock } from '../../domain/core/clock.js';
 import type { SealedSecret } from '../../domain/core/sealed.js';
@@ -18,9 +17,6 @@ export interface PeerRecord {
 export interface PeerDirectoryOptions {
   secrets: Pick<SecretBox, 'open'>;
   clock: Clock;
-  /** Per request (dcmanager's peer REST timeout is 600 s; the heartbeat passes less per call). */
-  timeoutMs?: number;
-  dispatcher?: Dispatcher;
 }
 
 export function peerDirectory(o: PeerDirectoryOptions) {
@@ -35,7 +31,8 @@ export function peerDirectory(o: PeerDirectoryOptions) {
       const password = Buffer.from(o.secrets.open(peer.managerPassword), 'base64').toString('utf8');
       const session = peerSession(
         { authUrl: peer.managerEndpoint, username: peer.managerUsername, password },
-        { clock: o.clock, ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}), ...(o.dispatcher ? { dispatcher: o.dispatcher } : {}) },
+        // Requests wait up to dcmanager's 600 s; a caller that wants less (the heartbeat) says so per call.
+        { clock: o.clock },
       );
       sessions.set(peer.id, { key, session });
       return session;

@@ -49,15 +49,15 @@ export function peerSession(creds: PeerCredentials, o: PeerSessionOptions) {
   /** How many times this session authenticated (for tests and logs). */
   let logins = 0;
 
-  async function send(method: Dispatcher.HttpMethod, url: string, headers: Record<string, string>, body?: unknown) {
+  async function send(method: Dispatcher.HttpMethod, url: string, headers: Record<string, string>, body: unknown, timeoutMs: number) {
     try {
       const res = await request(url, {
         method,
         dispatcher,
         headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
       });
       const text = await res.body.text();
       const json = jsonOrUndefined(text);
@@ -67,14 +67,14 @@ export function peerSession(creds: PeerCredentials, o: PeerSessionOptions) {
     }
   }
 
-  async function authenticate() {
+  async function authenticate(timeoutMs: number) {
     const base = creds.authUrl.replace(/\/+$/, '');
     const r = await send('POST', `${base}/auth/tokens`, {}, {
       auth: {
         identity: { methods: ['password'], password: { user: { name: creds.username, domain: { name: 'Default' }, password: creds.password } } },
         scope: { project: { name: creds.projectName ?? 'admin', domain: { name: 'Default' } } },
       },
-    });
+    }, timeoutMs);
     if (r.status !== 201) throw new PeerAuthError(`peer site refused the credentials of ${creds.username} (HTTP ${r.status})`);
     const token = r.headers['x-subject-token'];
     const body = r.json as { token?: { expires_at?: string; catalog?: CatalogEntry[] } } | undefined;
@@ -88,19 +88,23 @@ export function peerSession(creds: PeerCredentials, o: PeerSessionOptions) {
   }
 
   /** A token good for at least `renewBefore` more; concurrent callers share one login. */
-  async function session() {
+  async function session(timeoutMs: number) {
     if (cached && cached.expiresAt - renewBefore > o.clock.now().getTime()) return cached;
-    pending ??= authenticate().finally(() => (pending = undefined));
+    pending ??= authenticate(timeoutMs).finally(() => (pending = undefined));
     cached = await pending;
     return cached;
   }
 
   return {
-    /** One dcmanager call on the peer: `path` below its dcmanager endpoint (e.g. `/subcloud-peer-groups`). */
-    async call(method: Dispatcher.HttpMethod, path: string, body?: unknown, opts: { asPeer?: boolean } = {}): Promise<PeerAnswer> {
+    /**
+     * One dcmanager call on the peer: `path` below its dcmanager endpoint (e.g. `/subcloud-peer-groups`). `timeoutMs`
+     * bounds this call's waits (and a login it needs) instead of the session's.
+     */
+    async call(method: Dispatcher.HttpMethod, path: string, body?: unknown, opts: { asPeer?: boolean; timeoutMs?: number } = {}): Promise<PeerAnswer> {
+      const timeoutMs = opts.timeoutMs ?? timeout;
       for (let attempt = 0; ; attempt++) {
-        const s = await session();
-        const r = await send(method, `${s.dcmanagerUrl}${path}`, { 'x-auth-token': s.token, ...(opts.asPeer ? { 'user-agent': 'dcmanager/1.0' } : {}) }, body);
+        const s = await session(timeoutMs);
+        const r = await send(method, `${s.dcmanagerUrl}${path}`, { 'x-auth-token': s.token, ...(opts.asPeer ? { 'user-agent': 'dcmanager/1.0' } : {}) }, body, timeoutMs);
         // A token the peer no longer takes (revoked, or its keys changed): log in again, once.
         if (r.status === 401 && attempt === 0) {
           cached = undefined;
