@@ -3,7 +3,6 @@ import { Router } from 'express';
 import { findByRef } from '../../adapters/readstore/byRef.js';
 import type { ReadStore } from '../../adapters/readstore/port.js';
 import type { SubcloudPeerGroupCommands } from '../../commands/distcloud/subcloudPeerGroups.js';
-import { requireBody } from '../../domain/core/body.js';
 import type { Clock } from '../../domain/core/clock.js';
 import { NotFoundError, ValidationError } from '../../domain/core/errors.js';
 import { COLLECTIONS } from '../../domain/distcloud/collections.js';
@@ -85,8 +84,8 @@ export function subcloudPeerGroupsRouter(d: SubcloudPeerGroupRoutesDeps): Router
     const ctx = commandContext(req, d.clock);
     const ifMatch = ifMatchRevision(req);
     const doc = await findPeerGroup(d.readStore, req.params.ref);
-    const input = requireBody(jsonObjectBody<PeerGroupInput>(req.body));
-    const result = await d.commands.update(doc, input, ctx, fromAnotherDc(req), ifMatch);
+    // The command refuses an empty body first (`Body required`), after this lookup, as dcmanager does.
+    const result = await d.commands.update(doc, jsonObjectBody<PeerGroupInput>(req.body), ctx, fromAnotherDc(req), ifMatch);
     if (result.state.status !== 'active') throw new NotFoundError(PEER_GROUP_NOT_FOUND);
     res.setHeader('ETag', etag(result.revision as bigint));
     await d.writes.send(res, result.position, presentSubcloudPeerGroup(result.state));

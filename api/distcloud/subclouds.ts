@@ -141,7 +141,7 @@ export function subcloudsRouter(d: SubcloudRoutesDeps): Router {
     authorize(req, manage ? 'subclouds:manage_unmanage' : 'subclouds:modify', manage ? 'admin_or_operator_or_configurator' : 'admin_or_configurator');
     const doc = await findSubcloud(req, req.params.ref);
     const ctx = commandContext(req, d.clock);
-    const result = await d.commands.update(doc.id, changes, ctx, fromAnotherDc(req));
+    const result = await d.commands.update(doc, changes, ctx, fromAnotherDc(req));
     const view = presentSubcloud(active(result.state));
     await d.writes.send(res, result.position, result.infoMessage ? { ...view, info_message: result.infoMessage } : view);
   });

@@ -230,11 +230,12 @@ export function subcloudCommands(deps: SubcloudCommandDeps) {
     return { position, infoMessage: ids.length ? outOfSyncMessage(ids) : undefined };
   }
 
-  async function update(id: number, patch: SubcloudPatch, ctx: CommandContext, fromAnotherDc = false): Promise<SubcloudWriteResult> {
+  /** `before`: the subcloud as the caller found it in the read model (its peer group decides which rules apply). */
+  async function update(before: SubcloudDoc, patch: SubcloudPatch, ctx: CommandContext, fromAnotherDc = false): Promise<SubcloudWriteResult> {
+    const id = before.id;
     const { groupRef, ...rest } = patch;
     const changes: SubcloudChanges = { ...rest, ...(groupRef !== undefined ? { groupId: await resolveGroup(groupRef) } : {}) };
-    const before = await readStore.get<SubcloudDoc>(COLLECTIONS.subclouds, String(id));
-    const inPeerGroup = before?.peerGroupId ?? null;
+    const inPeerGroup = before.peerGroupId;
     const peerGroup = inPeerGroup !== null || changes.peerGroup !== undefined ? await peerGroupContext(inPeerGroup, changes.peerGroup) : undefined;
     const current = changes.name !== undefined ? await load(id) : undefined;
     const result = await withRename({
@@ -253,7 +254,7 @@ export function subcloudCommands(deps: SubcloudCommandDeps) {
       },
       renamed: (r) => r.state.status === 'active' && r.state.name === changes.name,
     });
-    if (!peerGroup || !before || before.status !== 'active') return result;
+    if (!peerGroup || before.status !== 'active') return result;
     // The decider accepted the change against the same facts, so the rules give the same outcome here.
     const outcome = peerGroupOutcome(before as ActiveSubcloud, changes, fromAnotherDc, peerGroup);
     const marked = await markOutOfSync(outcome, inPeerGroup, ctx);
