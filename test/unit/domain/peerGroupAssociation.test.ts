@@ -22,7 +22,7 @@ import {
   type AssociationFields,
   type PeerGroupAssociationEvent,
 } from '../../../domain/distcloud/peerGroupAssociation.js';
-import { deciderSpec } from '../../support/deciderSpec.js';
+import { deciderSpec, expectValidationError } from '../../support/deciderSpec.js';
 
 const at = '2026-03-01T10:00:00.000Z';
 const later = '2026-03-01T11:00:00.000Z';
@@ -219,17 +219,7 @@ describe('peer group association decider', () => {
 });
 
 describe('peer group association input rules (dcmanager messages)', () => {
-  const refuseWith = (f: () => unknown, message: string, field?: string) => {
-    let thrown: unknown;
-    try {
-      f();
-    } catch (e) {
-      thrown = e;
-    }
-    expect(thrown).toBeInstanceOf(ValidationError);
-    expect((thrown as ValidationError).message).toBe(message);
-    if (field) expect((thrown as ValidationError).field).toBe(field);
-  };
+  const refuseWith = expectValidationError;
   const primaryGroup = { id: 5, groupPriority: 0 };
   const replicaGroup = { id: 6, groupPriority: 2 };
   const peer = { id: 3 };

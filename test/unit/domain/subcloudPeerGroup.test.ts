@@ -17,7 +17,7 @@ import {
   type PeerGroupFields,
   type SubcloudPeerGroupEvent,
 } from '../../../domain/distcloud/subcloudPeerGroup.js';
-import { deciderSpec } from '../../support/deciderSpec.js';
+import { deciderSpec, expectValidationError } from '../../support/deciderSpec.js';
 
 const at = '2026-03-01T10:00:00.000Z';
 const later = '2026-03-01T11:00:00.000Z';
@@ -277,17 +277,7 @@ describe('subcloud peer group decider', () => {
 });
 
 describe('subcloud peer group input rules (dcmanager messages)', () => {
-  const refuseWith = (f: () => unknown, message: string, field?: string) => {
-    let thrown: unknown;
-    try {
-      f();
-    } catch (e) {
-      thrown = e;
-    }
-    expect(thrown).toBeInstanceOf(ValidationError);
-    expect((thrown as ValidationError).message).toBe(message);
-    if (field) expect((thrown as ValidationError).field).toBe(field);
-  };
+  const refuseWith = expectValidationError;
 
   describe('isPeerGroupName', () => {
     it.each([['pg-1'], ['x'.repeat(255)], ['nonet']])('accepts %s', (name) => expect(isPeerGroupName(name)).toBe(true));

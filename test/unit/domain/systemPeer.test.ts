@@ -18,7 +18,7 @@ import {
   type SystemPeerEvent,
   type SystemPeerFields,
 } from '../../../domain/distcloud/systemPeer.js';
-import { deciderSpec } from '../../support/deciderSpec.js';
+import { deciderSpec, expectValidationError } from '../../support/deciderSpec.js';
 
 const at = '2026-03-01T10:00:00.000Z';
 const later = '2026-03-01T11:00:00.000Z';
@@ -234,17 +234,8 @@ describe('system peer input rules (dcmanager messages)', () => {
     manager_password: Buffer.from('St8rlingX*').toString('base64'),
     peer_controller_gateway_address: '10.10.10.1',
   };
-  const refuseNew = (input: Record<string, unknown>, message: string, field?: string) => {
-    let thrown: unknown;
-    try {
-      validateNewSystemPeer(input);
-    } catch (e) {
-      thrown = e;
-    }
-    expect(thrown).toBeInstanceOf(ValidationError);
-    expect((thrown as ValidationError).message).toBe(message);
-    if (field) expect((thrown as ValidationError).field).toBe(field);
-  };
+  const refuseNew = (input: Record<string, unknown>, message: string, field?: string) =>
+    expectValidationError(() => validateNewSystemPeer(input), message, field);
 
   describe('validateNewSystemPeer', () => {
     it('needs a body', () => {
@@ -391,17 +382,8 @@ describe('system peer input rules (dcmanager messages)', () => {
   });
 
   describe('validateSystemPeerChanges', () => {
-    const refuse = (input: Record<string, unknown>, message: string, field?: string) => {
-      let thrown: unknown;
-      try {
-        validateSystemPeerChanges(input);
-      } catch (e) {
-        thrown = e;
-      }
-      expect(thrown).toBeInstanceOf(ValidationError);
-      expect((thrown as ValidationError).message).toBe(message);
-      if (field) expect((thrown as ValidationError).field).toBe(field);
-    };
+    const refuse = (input: Record<string, unknown>, message: string, field?: string) =>
+      expectValidationError(() => validateSystemPeerChanges(input), message, field);
 
     it('needs a body', () => {
       expect(() => validateSystemPeerChanges(undefined)).toThrow('Body required');
