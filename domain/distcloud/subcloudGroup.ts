@@ -4,6 +4,7 @@ import type { Decider, DomainEvent } from '../core/decider.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { intInRange } from '../core/pythonInt.js';
 import { requireBody } from '../core/body.js';
+import { changedFields } from '../core/changes.js';
 
 export const DEFAULT_GROUP = {
   id: 1,
@@ -146,10 +147,7 @@ export function decide(command: SubcloudGroupCommand, state: SubcloudGroupState)
       return [{ type: 'SubcloudGroupAdded', data: { id: command.id, ...command.fields, at: command.at } }];
     case 'UpdateSubcloudGroup': {
       if (state.status !== 'active') throw new NotFoundError(GROUP_NOT_FOUND);
-      const changed = Object.fromEntries(
-        Object.entries(command.changes).filter(([k, v]) => state[k as keyof GroupFields] !== v),
-      ) as Partial<GroupFields>;
-      // Setting a field to the value it has is no change: nothing is recorded, updated-at stays.
+      const changed = changedFields<GroupFields>(command.changes, state);
       if (Object.keys(changed).length === 0) return [];
       return [{ type: 'SubcloudGroupUpdated', data: { ...changed, at: command.at } }];
     }

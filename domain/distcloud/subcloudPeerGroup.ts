@@ -6,6 +6,7 @@ import type { Decider, DomainEvent } from '../core/decider.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { intInRange } from '../core/pythonInt.js';
 import { requireBody } from '../core/body.js';
+import { changedFields } from '../core/changes.js';
 import { canonicalUuid } from './systemPeer.js';
 
 export const subcloudPeerGroupStream = (id: number) => `subcloudPeerGroup-${id}`;
@@ -199,9 +200,8 @@ export function decide(command: SubcloudPeerGroupCommand, state: SubcloudPeerGro
       const s = requireActive(state);
       if (s.groupPriority > PRIMARY_PRIORITY && !command.fromAnotherDc) throw new ValidationError(NON_PRIMARY_UPDATE);
       const { systemLeaderId, systemLeaderName, migrationStatus, ...plain } = command.changes;
-      const changed = Object.fromEntries(Object.entries(plain).filter(([k, v]) => s[k as keyof typeof plain] !== v));
+      const changed = changedFields<PeerGroupFields>(plain, s);
       const events: SubcloudPeerGroupEvent[] = [];
-      // Setting a field to the value it has is no change: nothing is recorded, updated-at stays.
       if (Object.keys(changed).length > 0) events.push({ type: 'SubcloudPeerGroupUpdated', data: { ...changed, at: command.at } });
       if (systemLeaderId !== undefined || systemLeaderName !== undefined) {
         const leader = { systemLeaderId: systemLeaderId ?? s.systemLeaderId, systemLeaderName: systemLeaderName ?? s.systemLeaderName };

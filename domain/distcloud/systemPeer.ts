@@ -5,6 +5,7 @@ import type { Decider, DomainEvent } from '../core/decider.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { intInRange } from '../core/pythonInt.js';
 import { requireBody } from '../core/body.js';
+import { changedFields } from '../core/changes.js';
 import type { SealedSecret } from '../core/sealed.js';
 import { parseAddress } from './subcloudNetwork.js';
 
@@ -224,9 +225,7 @@ export function decide(command: SystemPeerCommand, state: SystemPeerState): Syst
       return [{ type: 'SystemPeerAdded', data: { id: command.id, ...command.fields, managerPassword: command.managerPassword, at: command.at } }];
     case 'UpdateSystemPeer': {
       const s = requireActive(state);
-      const changed = Object.fromEntries(
-        Object.entries(command.changes).filter(([k, v]) => s[k as keyof SystemPeerFields] !== v),
-      ) as Partial<SystemPeerFields>;
+      const changed = changedFields<SystemPeerFields>(command.changes, s);
       // A new password is always recorded: sealed texts of the same password differ, so they cannot be compared.
       if (Object.keys(changed).length === 0 && !command.managerPassword) return [];
       return [{ type: 'SystemPeerUpdated', data: { ...changed, ...(command.managerPassword ? { managerPassword: command.managerPassword } : {}), at: command.at } }];
