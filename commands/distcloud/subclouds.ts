@@ -34,6 +34,7 @@ import { networkClashFilter, type SubcloudNetworkDoc } from '../../projections/d
 import { findByRef } from '../../adapters/readstore/byRef.js';
 import { aggregateStream } from '../core/aggregateStream.js';
 import { deterministicUuid, type CommandContext } from '../core/context.js';
+import type { WriteResult } from '../core/decideOn.js';
 import type { Handle } from '../core/handler.js';
 import { latestPosition, withRename } from '../core/renaming.js';
 import type { Uniqueness } from '../core/uniqueness.js';
@@ -46,13 +47,9 @@ export const outOfSyncMessage = (associationIds: number[]) =>
   'The operation has caused the SPG to be out-of-sync. Please run peer-group-association sync command to push the subcloud peer group changes to the peer site:\n' +
   associationIds.map((id) => `$ dcmanager peer-group-association sync ${id}\n`).join('');
 
-export interface SubcloudWriteResult {
-  state: SubcloudState;
+export interface SubcloudWriteResult extends WriteResult<SubcloudState> {
   /** dcmanager's `info_message`: the change put peer group associations out of sync. */
   infoMessage?: string;
-  revision: bigint | 'no_stream';
-  /** Global position of the last event written, for read-your-writes. */
-  position: bigint | undefined;
 }
 
 export interface SubcloudCommandDeps {
