@@ -3,7 +3,7 @@
 // project admin, domain Default; the dcmanager URL from the token's catalog (service type dcmanager, region
 // SystemController, interface public). The token is kept until shortly before it expires, and renewed once when
 // the peer answers 401. Requests carry `User-Agent: dcmanager/1.0` where dcmanager's do.
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, FormData, request, type Dispatcher } from 'undici';
 import type { Clock } from '../../domain/core/clock.js';
 import { jsonOrUndefined } from '../http/json.js';
 
@@ -44,18 +44,20 @@ export function peerSession(creds: PeerCredentials, o: PeerSessionOptions) {
   const renewBefore = o.renewBeforeMs ?? 60_000;
   const timeout = o.timeoutMs ?? 600_000;
   const region = creds.region ?? 'SystemController';
-  let cached: { token: string; expiresAt: number; dcmanagerUrl: string } | undefined;
+  let cached: { token: string; expiresAt: number; dcmanagerUrl: string; platformUrl: string | undefined } | undefined;
   let pending: Promise<NonNullable<typeof cached>> | undefined;
   /** How many times this session authenticated (for tests and logs). */
   let logins = 0;
 
   async function send(method: Dispatcher.HttpMethod, url: string, headers: Record<string, string>, body: unknown, timeoutMs: number) {
+    // A FormData body goes as multipart/form-data (undici sets the boundary), anything else as JSON.
+    const form = body instanceof FormData;
     try {
       const res = await request(url, {
         method,
         dispatcher,
-        headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        headers: { accept: 'application/json', ...(body !== undefined && !form ? { 'content-type': 'application/json' } : {}), ...headers },
+        ...(body !== undefined ? { body: form ? body : JSON.stringify(body) } : {}),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
@@ -83,8 +85,17 @@ export function peerSession(creds: PeerCredentials, o: PeerSessionOptions) {
     if (typeof token !== 'string' || !endpoint || !body?.token?.expires_at) {
       throw new PeerAuthError(`peer site's token has no dcmanager public endpoint in region ${region}`);
     }
+    // sysinv (service type platform, region RegionOne): where the peer's system UUID is read (spec §3.6 step 1).
+    const platform = body.token.catalog
+      ?.find((s) => s.type === 'platform')
+      ?.endpoints.find((e) => e.interface === 'public' && (e.region_id ?? e.region) === 'RegionOne');
     logins++;
-    return { token, expiresAt: Date.parse(body.token.expires_at), dcmanagerUrl: endpoint.url.replace(/\/+$/, '') };
+    return {
+      token,
+      expiresAt: Date.parse(body.token.expires_at),
+      dcmanagerUrl: endpoint.url.replace(/\/+$/, ''),
+      platformUrl: platform?.url.replace(/\/+$/, ''),
+    };
   }
 
   /** A token good for at least `renewBefore` more; concurrent callers share one login. */
@@ -98,13 +109,21 @@ export function peerSession(creds: PeerCredentials, o: PeerSessionOptions) {
   return {
     /**
      * One dcmanager call on the peer: `path` below its dcmanager endpoint (e.g. `/subcloud-peer-groups`). `timeoutMs`
-     * bounds this call's waits (and a login it needs) instead of the session's.
+     * bounds this call's waits (and a login it needs) instead of the session's. A FormData body is sent as
+     * multipart/form-data (dcmanager's subcloud add and update), any other body as JSON.
      */
-    async call(method: Dispatcher.HttpMethod, path: string, body?: unknown, opts: { asPeer?: boolean; timeoutMs?: number } = {}): Promise<PeerAnswer> {
+    async call(
+      method: Dispatcher.HttpMethod,
+      path: string,
+      body?: unknown,
+      opts: { asPeer?: boolean; timeoutMs?: number; service?: 'dcmanager' | 'platform' } = {},
+    ): Promise<PeerAnswer> {
       const timeoutMs = opts.timeoutMs ?? timeout;
       for (let attempt = 0; ; attempt++) {
         const s = await session(timeoutMs);
-        const r = await send(method, `${s.dcmanagerUrl}${path}`, { 'x-auth-token': s.token, ...(opts.asPeer ? { 'user-agent': 'dcmanager/1.0' } : {}) }, body, timeoutMs);
+        const root = opts.service === 'platform' ? s.platformUrl : s.dcmanagerUrl;
+        if (!root) throw new PeerAuthError(`peer site's token has no ${opts.service} public endpoint in region RegionOne`);
+        const r = await send(method, `${root}${path}`, { 'x-auth-token': s.token, ...(opts.asPeer ? { 'user-agent': 'dcmanager/1.0' } : {}) }, body, timeoutMs);
         // A token the peer no longer takes (revoked, or its keys changed): log in again, once.
         if (r.status === 401 && attempt === 0) {
           cached = undefined;
