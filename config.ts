@@ -45,6 +45,12 @@ export const configSchema = z.object({
   SUBCLOUD_AUDIT_INTERVAL: z.coerce.number().int().min(1).max(86_400).default(30),
   /** Subclouds audited at the same time. */
   SUBCLOUD_AUDIT_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(100),
+  /**
+   * Multiplies the waits the geo-redundancy workflows take from dcmanager in seconds (a system peer's
+   * heartbeat_interval, the wait for a rehomed subcloud to come online and its polls, agent polls): 1 in production;
+   * labs and the scenario tests compress time with e.g. 0.02 (a 10 s heartbeat every 0.2 s).
+   */
+  WORKFLOW_TIME_SCALE: z.coerce.number().min(0.001).max(1).default(1),
   /** The key that seals secrets in events: 32 random bytes in base64. */
   SECRET_KEY: z
     .string()
@@ -103,6 +109,7 @@ export interface Config {
   subcloudAgentPort: number;
   subcloudAuditIntervalSeconds: number;
   subcloudAuditConcurrency: number;
+  workflowTimeScale: number;
   secretKey: string | undefined;
   secretKeyFile: string | undefined;
   adminPassword: string | undefined;
@@ -151,6 +158,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     subcloudAgentPort: c.SUBCLOUD_AGENT_PORT,
     subcloudAuditIntervalSeconds: c.SUBCLOUD_AUDIT_INTERVAL,
     subcloudAuditConcurrency: c.SUBCLOUD_AUDIT_CONCURRENCY,
+    workflowTimeScale: c.WORKFLOW_TIME_SCALE,
     secretKey: c.SECRET_KEY,
     secretKeyFile: c.SECRET_KEY_FILE,
     adminPassword: c.ADMIN_PASSWORD,

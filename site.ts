@@ -214,6 +214,7 @@ export function createSite(o: SiteOptions) {
     settings: {
       subcloudAuditIntervalSeconds: o.config.subcloudAuditIntervalSeconds,
       subcloudAuditConcurrency: o.config.subcloudAuditConcurrency,
+      timeScale: o.config.workflowTimeScale,
     },
   };
   const workflows: Workflow[] = runsProjections ? (o.workflows ?? WORKFLOWS).map((factory) => factory(workflowDeps)) : [];

@@ -38,6 +38,8 @@ export interface WorkflowSettings {
   subcloudAuditIntervalSeconds: number;
   /** Subclouds audited at once. */
   subcloudAuditConcurrency: number;
+  /** WORKFLOW_TIME_SCALE: multiplies the waits the geo-redundancy workflows take from dcmanager (1 in production). */
+  timeScale?: number;
 }
 
 export type WorkflowFactory = (deps: WorkflowDeps) => Workflow;
