@@ -735,13 +735,11 @@ export function evolve(state: SubcloudState, event: SubcloudEvent): SubcloudStat
       return { ...state, deployStatus: event.data.deployStatus, updatedAt };
     case 'SubcloudPeerGroupChanged':
       return { ...state, peerGroupId: event.data.peerGroupId, updatedAt };
+    // The rehome data's bootstrap-address is where the next rehome goes; the subcloud is still reached (audited) where
+    // it was deployed or last rehomed, until a rehome through the new address completes (below). A wrong address in
+    // the rehome data therefore fails a migration, not the audit of a subcloud that is running fine.
     case 'SubcloudRehomeDataUpdated':
-      return {
-        ...state,
-        rehomeData: event.data.rehomeData,
-        bootstrapAddress: (event.data.rehomeData.saved_payload['bootstrap-address'] as string | undefined) ?? state.bootstrapAddress,
-        updatedAt,
-      };
+      return { ...state, rehomeData: event.data.rehomeData, updatedAt };
     case 'SubcloudDeleted':
       return { ...state, status: 'deleted', updatedAt };
     case 'SubcloudDeployPhaseStarted':
@@ -760,6 +758,8 @@ export function evolve(state: SubcloudState, event: SubcloudEvent): SubcloudStat
         deployStatus: event.data.deployStatus,
         softwareVersion: event.data.softwareVersion ?? state.softwareVersion,
         rehomed: state.rehomed || event.data.phase === 'rehome',
+        bootstrapAddress:
+          event.data.phase === 'rehome' ? ((state.rehomeData?.saved_payload['bootstrap-address'] as string | undefined) ?? state.bootstrapAddress) : state.bootstrapAddress,
         operation: state.operation && { ...state.operation, status: 'completed' },
         updatedAt,
       };

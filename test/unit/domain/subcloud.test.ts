@@ -247,9 +247,16 @@ describe('UpdateSubcloud: rehome data', () => {
     ]);
   });
 
-  it('the bootstrap-address of the rehome data becomes the subcloud\'s', () => {
-    const s = state([...withRehomeData, ev('SubcloudRehomeDataUpdated', { rehomeData: { saved_payload: { 'bootstrap-address': '10.10.10.99' } }, at })]);
-    expect(s.status === 'active' && s.bootstrapAddress).toBe('10.10.10.99');
+  it('the bootstrap-address of the rehome data is where the next rehome goes: the subcloud is reached there once it completes', () => {
+    const updated = [...withRehomeData, ev('SubcloudRehomeDataUpdated', { rehomeData: { saved_payload: { 'bootstrap-address': '10.10.10.99' } }, at })];
+    const before = state(updated);
+    expect(before.status === 'active' && before.bootstrapAddress).toBe('10.10.10.12');
+    const rehomed = state([
+      ...updated,
+      ev('SubcloudDeployPhaseStarted', { operationId: 'op-r', phase: 'rehome', deployStatus: 'pre-rehome', at }),
+      ev('SubcloudDeployPhaseCompleted', { operationId: 'op-r', phase: 'rehome', deployStatus: 'complete', at }),
+    ]);
+    expect(rehomed.status === 'active' && rehomed.bootstrapAddress).toBe('10.10.10.99');
   });
 });
 
