@@ -119,7 +119,7 @@ function deployWorkflow(deps: WorkflowDeps, options: SubcloudDeployOptions): Wor
   const { eventStore, readStore, upcasters, subclouds, agent, clock, secrets } = deps;
   const logger: Logger = deps.logger.child({ workflow: SUBCLOUD_DEPLOY_WORKFLOW });
   const concurrency = Math.max(1, options.concurrency ?? 50);
-  const pollMs = options.pollMs ?? 2_000;
+  const pollMs = options.pollMs ?? Math.max(20, 2_000 * (deps.settings.timeScale ?? 1));
   const systemController = options.systemController ?? DEFAULT_SYSTEM_CONTROLLER;
 
   /** One signal stops every deploy in flight; each holds up to two listeners on it (a wait and a request). */

@@ -38,6 +38,7 @@ const PEER_PASSWORD: Record<SiteName, string> = { a: 'site-b-signs-in-at-a', b: 
 
 export async function startGeoScenario(o: GeoScenarioOptions) {
   const agentPort = await freePort();
+  const simDir = mkdtempSync(join(tmpdir(), 'fleetledger-geo-sim-'));
   const sim: FleetSimulator = await startFleetSimulator({
     subclouds: o.subclouds,
     baseAddress: o.baseAddress,
@@ -45,6 +46,7 @@ export async function startGeoScenario(o: GeoScenarioOptions) {
     adminPort: 0,
     opDurationMs: o.opDurationMs ?? 300,
     initialState: 'configured',
+    outputDir: simDir,
   });
   const ports: Record<SiteName, number> = { a: await freePort(), b: await freePort() };
   const dirs: Record<SiteName, string> = {
@@ -116,7 +118,7 @@ export async function startGeoScenario(o: GeoScenarioOptions) {
     async stop() {
       await killAllSiteProcesses();
       await sim.stop();
-      for (const dir of Object.values(dirs)) rmSync(dir, { recursive: true, force: true });
+      for (const dir of [...Object.values(dirs), simDir]) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

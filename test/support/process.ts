@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Agent } from 'undici';
-import { apiCaller, type Call, type CallResult } from './http.js';
+import { apiCaller, formCaller, type Call, type CallResult, type FormCall } from './http.js';
 import { configSchema } from '../../config.js';
 
 /** The admin token every site process of the tests runs with. */
@@ -43,6 +43,8 @@ export interface SiteProcess {
   dataDir: string;
   /** One HTTP call; JSON bodies are sent as JSON, the token is sent unless headers override it. Rejects on network errors. */
   call: Call;
+  /** One multipart call (POST/PATCH /v1.0/subclouds), as the dcmanager CLI sends it. */
+  form: FormCall;
   /** Sends a signal (default SIGKILL) and returns at once; await `exited` for the exit. */
   kill(signal?: NodeJS.Signals): void;
   /** SIGTERM, then waits for the exit (SIGKILL after timeoutMs). Resolves with how the process ended. */
@@ -188,6 +190,7 @@ export async function startSiteProcess(o: StartSiteProcessOptions): Promise<Site
     pid: child.pid!,
     dataDir: o.dataDir,
     call: apiCaller(base, agent, PROCESS_TEST_TOKEN),
+    form: formCaller(base, PROCESS_TEST_TOKEN),
     kill(signal = 'SIGKILL') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
