@@ -396,8 +396,7 @@ export function createPeerGroupSync(deps: WorkflowDeps, options: PeerGroupSyncOp
       try {
         for await (const chunk of subscription) {
           if (stopping) break;
-          if (!deps.geo) continue;
-          for (const r of requestsIn(chunk)) void enqueue(r);
+          if (deps.geo) for (const r of requestsIn(chunk)) void enqueue(r);
           // Taken, not done: a trigger in flight at a crash is the restart rule's, never run again.
           const last = chunk[chunk.length - 1]!.position;
           await saveCheckpoint(last);

@@ -183,6 +183,20 @@ describe('association sync', () => {
     expect((await b.call('GET', '/v1.0/subclouds/sc3')).status).toBe(404);
   });
 
+  it('a priority change pushes the group only, not the subclouds', async () => {
+    ok(await a.form('PATCH', `/v1.0/subclouds/${members[1]!.id}`, { location: 'moved' }));
+    const changed = await a.call('PATCH', `/v1.0/peer-group-associations/${association}`, { peer_group_priority: 5 });
+    ok(changed);
+    const [report] = await sync.runOnce();
+    expect(report).toMatchObject({ ran: true, outcome: { syncStatus: 'in-sync' } });
+    expect((await b.call('GET', '/v1.0/subcloud-peer-groups/pg1')).json.group_priority).toBe(5);
+    const copies = await bMembers('pg1');
+    expect(copies.map((s) => [s.name, s.location])).toEqual([
+      ['sc1', 'rack 1'],
+      ['sc2', 'rack 2'],
+    ]);
+  });
+
   it('a trigger delivered again (the checkpoint lost) does not run a finished sync again', async () => {
     const before = await associationStreamLength(association);
     const bBefore = await bAssociations();
