@@ -4,6 +4,7 @@
 // copies; a trigger seen again does nothing; a restart fails an association left syncing; at most 10 subclouds are
 // pushed at once. runOnce() drives the workflow without a subscription; the started workflow is waited for with
 // settled().
+import { rmSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { positionToString } from '../../adapters/eventstore/port.js';
@@ -11,11 +12,11 @@ import type { PeerDirectory } from '../../adapters/peer/peerDirectory.js';
 import type { PeerSession } from '../../adapters/peer/peerSession.js';
 import { systemContext } from '../../commands/core/context.js';
 import { peerGroupAssociationStream } from '../../domain/distcloud/peerGroupAssociation.js';
-import { createPeerGroupSync, PEER_GROUP_SYNC_CHECKPOINT, type PeerGroupSync } from '../../workflows/peerGroupSync.js';
+import { createPeerGroupSync, PEER_GROUP_SYNC_CHECKPOINT, peerGroupSync, type PeerGroupSync } from '../../workflows/peerGroupSync.js';
 import type { WorkflowDeps } from '../../workflows/workflow.js';
 import { systemPeerBody } from '../support/geo.js';
 import { PEER_PASSWORDS, settle, startPeeredSites, type PeeredSites } from '../support/peeredSites.js';
-import type { TestSite } from '../support/site.js';
+import { startTestSite, type TestSite } from '../support/site.js';
 import { bootstrap, SYSADMIN_B64 } from '../unit/domain/subcloudFixtures.js';
 
 const PEER_GATEWAY = '192.168.204.102';
@@ -289,4 +290,26 @@ describe('subclouds pushed at once', () => {
     expect(gated.stats.maxSubcloudCalls).toBe(10);
     expect((await bMembers('pg2')).length).toBe(12);
   }, 60_000);
+});
+
+describe('a site restarted while an association was syncing', () => {
+  it('fails it at start, and the trigger delivered again (the in-memory checkpoint is gone) does not run', async () => {
+    // The first run appends the trigger but never takes it (as a process that died at once).
+    const first = await startTestSite({ stores: 'embedded', env: { SYSTEM_NAME: 'site-a' } });
+    let second: TestSite | undefined;
+    try {
+      ok(await first.call('POST', '/v1.0/system-peers', systemPeerBody()));
+      ok(await first.call('POST', '/v1.0/subcloud-peer-groups', { 'peer-group-name': 'pg1' }));
+      ok(await first.call('POST', '/v1.0/peer-group-associations', { peer_group_id: 1, system_peer_id: 1, peer_group_priority: 2 }));
+      await first.site.stop();
+      second = await startTestSite({ stores: 'embedded', workflows: [peerGroupSync], env: { DATA_DIR: first.dataDir, SYSTEM_NAME: 'site-a' } });
+      await (second.site.workflows[0] as PeerGroupSync).settled();
+      await settle(second);
+      const doc = (await second.call('GET', '/v1.0/peer-group-associations/1')).json;
+      expect(doc).toMatchObject({ 'sync-status': 'failed', 'sync-message': 'Service restart during syncing' });
+    } finally {
+      await second?.stop();
+      rmSync(first.dataDir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
