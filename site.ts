@@ -61,6 +61,7 @@ import { usersProjection } from './projections/identity/users.js';
 import { subcloudDeploy } from './workflows/subcloudDeploy.js';
 import { availabilityAudit } from './workflows/availabilityAudit.js';
 import { peerMonitor } from './workflows/peerMonitor.js';
+import { peerGroupSync } from './workflows/peerGroupSync.js';
 import { faultAlarmCommands } from './commands/distcloud/faultAlarms.js';
 import { peerDirectory } from './adapters/peer/peerDirectory.js';
 import { faultAlarmsProjection } from './projections/distcloud/faultAlarms.js';
@@ -80,7 +81,7 @@ export const PROJECTIONS = [
 ];
 
 /** The site's workflows, in start order (each file under workflows/ adds itself here). */
-export const WORKFLOWS: WorkflowFactory[] = [subcloudDeploy, availabilityAudit, peerMonitor];
+export const WORKFLOWS: WorkflowFactory[] = [subcloudDeploy, availabilityAudit, peerMonitor, peerGroupSync];
 
 export interface SiteOptions {
   config: Config;
@@ -210,7 +211,7 @@ export function createSite(o: SiteOptions) {
     secrets,
     clock,
     logger,
-    geo: { peers, associations, alarms, directory },
+    geo: { peers, associations, alarms, directory, localSystem: getLocalSystem },
     settings: {
       subcloudAuditIntervalSeconds: o.config.subcloudAuditIntervalSeconds,
       subcloudAuditConcurrency: o.config.subcloudAuditConcurrency,

@@ -23,6 +23,7 @@ import type { FaultAlarmCommands } from '../commands/distcloud/faultAlarms.js';
 import type { PeerGroupAssociationCommands } from '../commands/distcloud/peerGroupAssociations.js';
 import type { SystemPeerCommands } from '../commands/distcloud/systemPeers.js';
 import { COLLECTIONS } from '../domain/distcloud/collections.js';
+import type { LocalSystem } from '../domain/distcloud/localSystem.js';
 import { ALARM_IDS, peerHeartbeatAlarm } from '../domain/distcloud/faultAlarm.js';
 import {
   NO_SYNC_MESSAGE,
@@ -42,6 +43,8 @@ export interface GeoWorkflowDeps {
   associations: Pick<PeerGroupAssociationCommands, 'setSyncStatus'>;
   alarms: FaultAlarmCommands;
   directory: PeerDirectory;
+  /** This site's UUID and name (the sync workflow asks the peer for its system peer of this site). */
+  localSystem: () => LocalSystem;
 }
 
 export interface HeartbeatResult {
