@@ -7,18 +7,25 @@ import { eventually, startGeoScenario, type GeoScenario, type SiteName } from '.
 import { SYSADMIN_B64 } from '../unit/domain/subcloudFixtures.js';
 
 let geo: GeoScenario;
+let peers: Awaited<ReturnType<GeoScenario['peer']>>;
 /** An address where no subcloud agent listens: a migration through it fails. */
 const WRONG_ADDRESS = '127.0.99.1';
 
 beforeAll(async () => {
   geo = await startGeoScenario({ subclouds: 4, baseAddress: '127.0.61.1' });
-  await geo.peer();
+  peers = await geo.peer();
 }, 120_000);
 afterAll(async () => geo?.stop());
 
 const site = (name: SiteName) => geo.sites[name];
 const sim = (i: number) => geo.sim.subclouds[i]!;
 const bootstrapValues = (i: number) => readFileSync(sim(i).bootstrapValuesPath!, 'utf8');
+
+/** The site's only association (the scenario has one group and one peer). */
+async function association(name: SiteName) {
+  const r = await site(name).call('GET', '/v1.0/peer-group-associations');
+  return (r.json.peer_group_associations as Record<string, unknown>[])[0];
+}
 
 async function subcloud(name: SiteName, ref: string | number) {
   const r = await site(name).call('GET', `/v1.0/subclouds/${ref}`);
@@ -78,5 +85,18 @@ describe('geo-redundancy between two site processes', () => {
     const described = await site('a').form('PATCH', `/v1.0/subclouds/${sim(0).name}`, { description: 'edge site 0' });
     expect(described.status, JSON.stringify(described.json)).toBe(200);
     expect(described.json.description).toBe('edge site 0');
+  });
+
+  it('pre-steps: an association on A syncs the group to B; both sites in-sync', async () => {
+    const r = await site('a').call('POST', '/v1.0/peer-group-associations', { peer_group_id: 1, system_peer_id: peers.atA.id, peer_group_priority: 2 });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json).toMatchObject({ 'association-type': 'primary', 'sync-status': 'syncing' });
+    await eventually(() => association('a'), (x) => x?.['sync-status'] === 'in-sync', 'A in-sync');
+    const atB = await eventually(() => association('b'), (x) => x?.['sync-status'] === 'in-sync', 'B in-sync');
+    expect(atB['association-type']).toBe('non-primary');
+    const groupAtB = (await site('b').call('GET', '/v1.0/subcloud-peer-groups/pg1')).json;
+    expect(groupAtB).toMatchObject({ group_priority: 2, system_leader_name: 'site-a' });
+    const copy = await subcloud('b', sim(0).name);
+    expect(copy).toMatchObject({ 'deploy-status': 'secondary', peer_group_id: groupAtB.id });
   });
 });
