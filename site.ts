@@ -62,6 +62,7 @@ import { subcloudDeploy } from './workflows/subcloudDeploy.js';
 import { availabilityAudit } from './workflows/availabilityAudit.js';
 import { peerMonitor } from './workflows/peerMonitor.js';
 import { peerGroupSync } from './workflows/peerGroupSync.js';
+import { peerGroupMigration } from './workflows/peerGroupMigration.js';
 import { faultAlarmCommands } from './commands/distcloud/faultAlarms.js';
 import { peerDirectory } from './adapters/peer/peerDirectory.js';
 import { faultAlarmsProjection } from './projections/distcloud/faultAlarms.js';
@@ -81,7 +82,7 @@ export const PROJECTIONS = [
 ];
 
 /** The site's workflows, in start order (each file under workflows/ adds itself here). */
-export const WORKFLOWS: WorkflowFactory[] = [subcloudDeploy, availabilityAudit, peerMonitor, peerGroupSync];
+export const WORKFLOWS: WorkflowFactory[] = [subcloudDeploy, availabilityAudit, peerMonitor, peerGroupSync, peerGroupMigration];
 
 export interface SiteOptions {
   config: Config;
@@ -170,6 +171,7 @@ export function createSite(o: SiteOptions) {
     readStore,
     upcasters,
     localSystem: getLocalSystem,
+    secrets,
     async releaseMembers(groupId, ctx) {
       let position: bigint | undefined;
       for (const m of await readStore.find<SubcloudDoc>(COLLECTIONS.subclouds, { peerGroupId: groupId })) {
@@ -211,7 +213,7 @@ export function createSite(o: SiteOptions) {
     secrets,
     clock,
     logger,
-    geo: { peers, associations, alarms, directory, localSystem: getLocalSystem },
+    geo: { peers, associations, alarms, directory, localSystem: getLocalSystem, peerGroups },
     settings: {
       subcloudAuditIntervalSeconds: o.config.subcloudAuditIntervalSeconds,
       subcloudAuditConcurrency: o.config.subcloudAuditConcurrency,

@@ -21,6 +21,7 @@ import type { PeerDirectory } from '../adapters/peer/peerDirectory.js';
 import { systemContext } from '../commands/core/context.js';
 import type { FaultAlarmCommands } from '../commands/distcloud/faultAlarms.js';
 import type { PeerGroupAssociationCommands } from '../commands/distcloud/peerGroupAssociations.js';
+import type { SubcloudPeerGroupCommands } from '../commands/distcloud/subcloudPeerGroups.js';
 import type { SystemPeerCommands } from '../commands/distcloud/systemPeers.js';
 import { COLLECTIONS } from '../domain/distcloud/collections.js';
 import type { LocalSystem } from '../domain/distcloud/localSystem.js';
@@ -40,7 +41,9 @@ export const PEER_MONITOR = 'peer-monitor';
 
 export interface GeoWorkflowDeps {
   peers: Pick<SystemPeerCommands, 'recordAvailability'>;
-  associations: Pick<PeerGroupAssociationCommands, 'setSyncStatus'>;
+  associations: Pick<PeerGroupAssociationCommands, 'setSyncStatus' | 'markGroupSyncStatus'>;
+  /** Migrations and the audit: leader, migration status. */
+  peerGroups: Pick<SubcloudPeerGroupCommands, 'completeMigration' | 'changeLeader' | 'setMigrationStatus' | 'load'>;
   alarms: FaultAlarmCommands;
   directory: PeerDirectory;
   /** This site's UUID and name (the sync workflow asks the peer for its system peer of this site). */

@@ -91,6 +91,14 @@ export function subcloudPeerGroupsRouter(d: SubcloudPeerGroupRoutesDeps): Router
     await d.writes.send(res, result.position, presentSubcloudPeerGroup(result.state));
   });
 
+  // Batch migration to this site (spec §1.4, §3.7): checked and recorded here, carried out by workflows/peerGroupMigration.ts.
+  router.patch('/:ref/migrate', async (req, res) => {
+    const ctx = commandContext(req, d.clock);
+    const doc = await findPeerGroup(d.readStore, req.params.ref);
+    const result = await d.commands.startMigration(doc, jsonObjectBody<{ sysadmin_password?: unknown }>(req.body), ctx);
+    await d.writes.send(res, result.position, { subclouds: result.subclouds.map(presentSubcloudDbDict) });
+  });
+
   router.delete('/:ref', async (req, res) => {
     const ctx = commandContext(req, d.clock);
     const ifMatch = ifMatchRevision(req);

@@ -1,6 +1,10 @@
 // Subcloud peer group commands: a unique name, this site as the default leader, and the associations that keep a
 // group from being deleted.
+import { randomUUID } from 'node:crypto';
 import type { EventStore } from '../../adapters/eventstore/port.js';
+import type { SecretBox } from '../../adapters/secrets/secretBox.js';
+import { planMigration } from '../../domain/distcloud/peerGroupMigration.js';
+import type { SubcloudDoc } from '../../projections/distcloud/subclouds.js';
 import type { ReadStore } from '../../adapters/readstore/port.js';
 import { ConflictError } from '../../domain/core/errors.js';
 import type { UpcasterRegistry } from '../../domain/core/upcasting.js';
@@ -17,7 +21,7 @@ import {
   type SubcloudPeerGroupState,
 } from '../../domain/distcloud/subcloudPeerGroup.js';
 import { aggregateStream } from '../core/aggregateStream.js';
-import type { CommandContext } from '../core/context.js';
+import { deterministicUuid, type CommandContext } from '../core/context.js';
 import { decideOn, type WriteResult } from '../core/decideOn.js';
 import type { Handle } from '../core/handler.js';
 import { latestPosition, withRename } from '../core/renaming.js';
@@ -37,6 +41,8 @@ export interface SubcloudPeerGroupCommandDeps {
   localSystem: () => LocalSystem;
   /** A deleted group's subclouds belong to no group any more (dcmanager clears their peer_group_id). */
   releaseMembers?: (groupId: number, ctx: CommandContext) => Promise<bigint | undefined>;
+  /** Seals a migration's sysadmin password before it goes into an event. */
+  secrets?: Pick<SecretBox, 'seal'>;
 }
 
 export function subcloudPeerGroupCommands(deps: SubcloudPeerGroupCommandDeps) {
@@ -106,7 +112,28 @@ export function subcloudPeerGroupCommands(deps: SubcloudPeerGroupCommandDeps) {
   const setMigrationStatus = (id: number, migrationStatus: MigrationStatus, ctx: CommandContext) =>
     decideGroup(id, { type: 'SetPeerGroupMigrationStatus', migrationStatus, at: ctx.now.toISOString() }, ctx);
 
-  return { add, update, remove, changeLeader, setMigrationStatus, load };
+  /**
+   * PATCH /{ref}/migrate: the request's checks against the group's members as the read model has them, then the
+   * start event (the password sealed); the migration workflow does the rest. Returns the members it will migrate.
+   */
+  async function startMigration(group: { id: number; peerGroupName: string }, input: { sysadmin_password?: unknown } | undefined, ctx: CommandContext) {
+    const members = await readStore.find<SubcloudDoc>(COLLECTIONS.subclouds, { peerGroupId: group.id }, { sort: { id: 1 } });
+    const plan = planMigration(input, group, members);
+    if (!deps.secrets) throw new Error('subcloud peer group commands: no secret box to seal the sysadmin password');
+    const migrationId = ctx.idempotency ? deterministicUuid(ctx.idempotency.scope, ctx.idempotency.key, 'migration') : randomUUID();
+    const ids = new Set(plan.eligible.map((m) => m.id));
+    const r = await decideGroup(
+      group.id,
+      { type: 'StartPeerGroupMigration', migrationId, subcloudIds: [...ids], sysadminPassword: deps.secrets.seal(plan.sysadminPassword), at: ctx.now.toISOString() },
+      ctx,
+    );
+    return { ...r, subclouds: members.filter((m) => ids.has(m.id)) };
+  }
+
+  const completeMigration = (id: number, migrationId: string, leader: PeerGroupLeader, ctx: CommandContext) =>
+    decideGroup(id, { type: 'CompletePeerGroupMigration', migrationId, leader, at: ctx.now.toISOString() }, ctx);
+
+  return { add, update, remove, changeLeader, setMigrationStatus, startMigration, completeMigration, load };
 }
 
 export type SubcloudPeerGroupCommands = ReturnType<typeof subcloudPeerGroupCommands>;

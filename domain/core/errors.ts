@@ -1,7 +1,7 @@
 // Refusals a decider or handler can give. Each names the HTTP status the API answers with;
 // the message is what the operator sees (for the dcmanager API, its exact wording).
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 412 | 422 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 412 | 422 | 500 | 503;
 
 export class DomainError extends Error {
   constructor(
@@ -45,5 +45,12 @@ export class UnprocessableError extends DomainError {
 export class PreconditionFailedError extends DomainError {
   constructor(message: string) {
     super(412, message);
+  }
+}
+
+/** A refusal dcmanager answers with 500 and a message of its own (e.g. `Batch migrate subclouds error: [...]`). */
+export class ManagerError extends DomainError {
+  constructor(message: string) {
+    super(500, message);
   }
 }

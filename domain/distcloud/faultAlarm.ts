@@ -67,3 +67,11 @@ export const peerHeartbeatAlarm = (peer: { peerName: string; peerUuid: string },
         severity: 'major',
         reasonText: `Peer ${peer.peerName} (peer_uuid=${peer.peerUuid}) connections in disconnected state.`,
       };
+
+/** 280.005: this site's group is led by a peer whose copy has a lower priority (a higher number) than ours. */
+export const peerGroupNotManagedAlarm = (peerGroupName: string, peerUuid: string): Omit<AlarmFields, 'alarmId'> => ({
+  entityInstanceId: peerGroupNotManagedEntity(peerGroupName, peerUuid),
+  severity: 'major',
+  reasonText: `Subcloud peer group (peer_group_name=${peerGroupName}) is managed by remote system (peer_uuid=${peerUuid}) with a lower priority.`,
+});
+export const peerGroupNotManagedEntity = (peerGroupName: string, peerUuid: string) => `peer_group=${peerGroupName},peer=${peerUuid}`;

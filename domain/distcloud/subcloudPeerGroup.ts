@@ -3,7 +3,8 @@
 // the association's priority (1 and up). The leader (`system_leader_id`) is the site that manages the subclouds now:
 // it changes when a migration completes, here or, learnt by the audit, at the peer.
 import type { Decider, DomainEvent } from '../core/decider.js';
-import { NotFoundError, ValidationError } from '../core/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
+import type { SealedSecret } from '../core/sealed.js';
 import { intInRange } from '../core/pythonInt.js';
 import { requireBody } from '../core/body.js';
 import { changedFields } from '../core/changes.js';
@@ -41,7 +42,17 @@ export type SubcloudPeerGroupEvent =
   | DomainEvent<'SubcloudPeerGroupUpdated', Partial<Omit<PeerGroupFields, keyof PeerGroupLeader>> & { at: string }>
   | DomainEvent<'PeerGroupLeaderChanged', PeerGroupLeader & { previous: PeerGroupLeader; at: string }>
   | DomainEvent<'PeerGroupMigrationStatusChanged', { migrationStatus: MigrationStatus; at: string }>
+  /** A batch migration to this site began (PATCH /migrate): its subclouds, and the sysadmin password sealed. */
+  | DomainEvent<'PeerGroupMigrationStarted', MigrationStart & { at: string }>
   | DomainEvent<'SubcloudPeerGroupDeleted', { at: string }>;
+
+export interface MigrationStart {
+  migrationId: string;
+  /** The eligible subclouds (secondary, rehome-failed, rehome-prep-failed) when it was asked for. */
+  subcloudIds: number[];
+  /** base64, as the request gave it: the rehome's login to each subcloud. Never in a read model. */
+  sysadminPassword: SealedSecret;
+}
 
 // ---- commands ----
 export interface PeerGroupChanges extends Partial<PeerGroupFields> {
@@ -55,6 +66,9 @@ export type SubcloudPeerGroupCommand =
   /** From a migration or the audit: the site that leads the group now. */
   | { type: 'ChangePeerGroupLeader'; leader: PeerGroupLeader; at: string }
   | { type: 'SetPeerGroupMigrationStatus'; migrationStatus: MigrationStatus; at: string }
+  | ({ type: 'StartPeerGroupMigration'; at: string } & MigrationStart)
+  /** The migration's last step, whatever became of each subcloud: this site leads the group (spec §3.7). */
+  | { type: 'CompletePeerGroupMigration'; migrationId: string; leader: PeerGroupLeader; at: string }
   /** associationCount: associations naming this group, from their read model. */
   | { type: 'DeleteSubcloudPeerGroup'; associationCount: number; at: string };
 
@@ -65,6 +79,8 @@ export type SubcloudPeerGroupState =
       status: 'active' | 'deleted';
       id: number;
       migrationStatus: MigrationStatus;
+      /** The batch migration this site runs or ran last (its start event holds the rest). */
+      migrationId?: string | null;
       createdAt: string;
       updatedAt: string | null;
     } & PeerGroupFields);
@@ -174,6 +190,7 @@ export function validatePeerGroupChanges(
 
 // ---- decide ----
 export const PEER_GROUP_NOT_FOUND = 'Subcloud Peer Group not found';
+export const migrationInProgress = (name: string) => `Unable to migrate subcloud peer group ${name}: a migration of this group is in progress`;
 export const PEER_GROUP_IN_USE = 'Cannot delete a peer group which is associated with a system peer.';
 
 function requireActive(state: SubcloudPeerGroupState) {
@@ -219,6 +236,22 @@ export function decide(command: SubcloudPeerGroupCommand, state: SubcloudPeerGro
       if (s.migrationStatus === command.migrationStatus) return [];
       return [{ type: 'PeerGroupMigrationStatusChanged', data: { migrationStatus: command.migrationStatus, at: command.at } }];
     }
+    case 'StartPeerGroupMigration': {
+      const s = requireActive(state);
+      if (s.migrationId === command.migrationId) return [];
+      // One batch at a time (dcmanager's batch_rehome_lock); a second request is refused instead of queued.
+      if (s.migrationStatus === 'migrating') throw new ConflictError(migrationInProgress(s.peerGroupName));
+      const { type: _type, ...data } = command;
+      return [{ type: 'PeerGroupMigrationStarted', data }];
+    }
+    case 'CompletePeerGroupMigration': {
+      const s = requireActive(state);
+      if (s.migrationId !== command.migrationId || s.migrationStatus !== 'migrating') return [];
+      return [
+        ...leaderEvent(s, command.leader, command.at),
+        { type: 'PeerGroupMigrationStatusChanged', data: { migrationStatus: 'complete', at: command.at } },
+      ];
+    }
     case 'DeleteSubcloudPeerGroup':
       requireActive(state);
       if (command.associationCount > 0) throw new ValidationError(PEER_GROUP_IN_USE);
@@ -243,6 +276,8 @@ export function evolve(state: SubcloudPeerGroupState, event: SubcloudPeerGroupEv
       return { ...state, systemLeaderId: event.data.systemLeaderId, systemLeaderName: event.data.systemLeaderName, updatedAt: event.data.at };
     case 'PeerGroupMigrationStatusChanged':
       return state.status === 'absent' ? state : { ...state, migrationStatus: event.data.migrationStatus, updatedAt: event.data.at };
+    case 'PeerGroupMigrationStarted':
+      return state.status === 'absent' ? state : { ...state, migrationStatus: 'migrating', migrationId: event.data.migrationId, updatedAt: event.data.at };
     case 'SubcloudPeerGroupDeleted':
       return state.status === 'absent' ? state : { ...state, status: 'deleted', updatedAt: event.data.at };
   }

@@ -128,7 +128,7 @@ describe('geo-redundancy between two site processes', () => {
     expect(r.json).toMatchObject({ 'association-type': 'primary', 'sync-status': 'syncing' });
     await eventually(() => association('a'), (x) => x?.['sync-status'] === 'in-sync', 'A in-sync');
     const atB = await eventually(() => association('b'), (x) => x?.['sync-status'] === 'in-sync', 'B in-sync');
-    expect(atB['association-type']).toBe('non-primary');
+    expect(atB!['association-type']).toBe('non-primary');
     const groupAtB = (await site('b').call('GET', '/v1.0/subcloud-peer-groups/pg1')).json;
     expect(groupAtB).toMatchObject({ group_priority: 2, system_leader_name: 'site-a' });
     const copy = await subcloud('b', sim(0).name);
@@ -207,7 +207,7 @@ describe('geo-redundancy between two site processes', () => {
       'B: complete, managed, online',
     );
     const atA = await eventually(() => subcloud('a', sim(0).name), (x) => x?.['deploy-status'] === 'secondary', 'A: secondary');
-    expect(JSON.parse(atA['rehome_data'] as string).saved_payload['bootstrap-address']).toBe(sim(0).address);
+    expect(JSON.parse(atA!['rehome_data'] as string).saved_payload['bootstrap-address']).toBe(sim(0).address);
     await eventually(() => association('a'), (x) => x?.['sync-status'] === 'in-sync', 'A in-sync');
     await eventually(() => association('b'), (x) => x?.['sync-status'] === 'in-sync', 'B in-sync');
   });
