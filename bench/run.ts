@@ -13,6 +13,8 @@
 // --profile writes a CPU profile of the HTTP server process (node --cpu-prof) under bench/results/.
 //
 //   npm run bench -- --only=subclouds [--subclouds-count=5000]   opt-in, not in the default set (about 6 minutes at 5,000 on 2 cores)
+//   npm run bench -- --only=geo [--geo-subclouds=1000]             opt-in: two sites + the simulator (bench/geo.ts): sync, a 1,000-subcloud
+//                                                                  migration against its ideal, the time to detect a dead peer
 // Section subclouds: the simulator (simulator/main.ts) and a site (main.ts) as two processes; adds N subclouds
 // (5,000, or 500 with --quick; BENCH_SUBCLOUDS), waits for them to deploy and go online, manages them, and measures
 // the availability audit's cycle and the events an idle cycle appends (see bench/subclouds.ts).
@@ -25,9 +27,10 @@ import { benchEsdb, type EsdbAppendPath, type EsdbResults } from './esdb.js';
 import { benchHttp, type HttpResults, type HttpRun } from './http.js';
 import { benchReplay, type ReplayResults } from './replay.js';
 import { benchSubclouds, type SubcloudsResults } from './subclouds.js';
+import { benchGeo, type GeoResults } from './geo.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
-const SECTIONS = ['appends', 'replay', 'http', 'esdb', 'subclouds'] as const;
+const SECTIONS = ['appends', 'replay', 'http', 'esdb', 'subclouds', 'geo'] as const;
 /** Run when --only is not given: subclouds takes minutes, so it is asked for by name. */
 const DEFAULT_SECTIONS: Section[] = ['appends', 'replay', 'http', 'esdb'];
 type Section = (typeof SECTIONS)[number];
@@ -43,6 +46,8 @@ interface Options {
   writers: number;
   clients: number;
   subclouds: number;
+  /** Subclouds of the geo section's peer group. */
+  geoSubclouds: number;
 }
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
@@ -52,7 +57,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     if (!m) throw new Error(`unknown argument ${arg} (see the top of bench/run.ts)`);
     flags.set(m[1]!, m[2] ?? 'true');
   }
-  const known = new Set(['quick', 'duration', 'replay-events', 'esdb-replay-events', 'only', 'profile', 'subclouds-count', 'help']);
+  const known = new Set(['quick', 'duration', 'replay-events', 'esdb-replay-events', 'only', 'profile', 'subclouds-count', 'geo-subclouds', 'help']);
   for (const k of flags.keys()) if (!known.has(k)) throw new Error(`unknown flag --${k} (see the top of bench/run.ts)`);
   if (flags.has('help')) {
     console.log(
@@ -76,7 +81,8 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   const only = onlyRaw ? onlyRaw.split(',').map((s) => s.trim()) : [...DEFAULT_SECTIONS];
   const subclouds = Math.round(number('--subclouds-count', flags.get('subclouds-count') ?? env.BENCH_SUBCLOUDS, quick ? 500 : 5_000));
   for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only takes ${SECTIONS.join(',')}, not ${s}`);
-  return { quick, duration, replayEvents, esdbReplayEvents, only: only as Section[], profile: flags.has('profile'), writers: 64, clients: 32, subclouds };
+  const geoSubclouds = Math.round(number('--geo-subclouds', flags.get('geo-subclouds') ?? env.BENCH_GEO_SUBCLOUDS, quick ? 100 : 1_000));
+  return { quick, duration, replayEvents, esdbReplayEvents, only: only as Section[], profile: flags.has('profile'), writers: 64, clients: 32, subclouds, geoSubclouds };
 }
 
 interface Target {
@@ -250,6 +256,22 @@ function subcloudRows(s: SubcloudsResults, targets: Map<string, Target>): Row[] 
   ];
 }
 
+function geoRows(g: GeoResults, targets: Map<string, Target>): Row[] {
+  const B = 'geo';
+  const m = targets.get('geo.migration')!;
+  const d = targets.get('geo.deadPeer')!;
+  const methods = Object.entries(g.sync.byMethod).map(([k, v]) => `${k} ${v}`).join(', ');
+  return [
+    [B, `sync of the group to the peer (s)`, fmt(g.sync.seconds, 1), '', ''],
+    [B, `requests the peer served during the sync (${methods})`, fmt(g.sync.requests), '', ''],
+    [B, `migration wall time, ${fmt(g.subclouds)} subclouds (s)`, fmt(g.migration.seconds, 1), targetText(m), verdict(m)],
+    [B, 'migration / ideal', `${fmt(g.migration.seconds / g.migration.idealSeconds, 2)}x`, '', ''],
+    [B, 'subclouds complete / managed after the migration', `${fmt(g.migration.complete)} / ${fmt(g.migration.managed)}`, '', ''],
+    [B, 'dead peer marked unavailable after (s)', fmt(g.deadPeer.seconds, 1), targetText(d), verdict(d)],
+    [B, 'RSS of site B after the migration (MB)', fmt(g.migration.siteBRssMB), '', ''],
+  ];
+}
+
 // ---- main ----
 
 async function main(): Promise<number> {
@@ -263,7 +285,7 @@ async function main(): Promise<number> {
   );
   if (info.loadAverage[0]! > info.cpus * 0.5) say('the machine is busy: expect low and noisy figures');
 
-  const results: { appends?: AppendResults; replay?: ReplayResults; http?: HttpResults; esdb?: EsdbResults; subclouds?: SubcloudsResults } = {};
+  const results: { appends?: AppendResults; replay?: ReplayResults; http?: HttpResults; esdb?: EsdbResults; subclouds?: SubcloudsResults; geo?: GeoResults } = {};
   const errors: { section: Section; message: string }[] = [];
   const targets = new Map<string, Target>();
   const fail = (section: Section, error: unknown) => {
@@ -361,6 +383,27 @@ async function main(): Promise<number> {
     }
   }
 
+  if (o.only.includes('geo')) {
+    say(`geo: two sites, a peer group of ${fmt(o.geoSubclouds)} simulated subclouds, max_subcloud_rehoming 50, rehomes of 2 s`);
+    try {
+      const g = await benchGeo({
+        subclouds: o.geoSubclouds,
+        maxSubcloudRehoming: 50,
+        rehomeSeconds: 2,
+        heartbeatInterval: 10,
+        heartbeatFailureThreshold: 2,
+        clientConcurrency: 16,
+        timeoutSeconds: 1_200,
+        say: (line) => say(`geo: ${line}`),
+      });
+      results.geo = g;
+      targets.set('geo.migration', target('geo.migration', `migration of ${g.subclouds} subclouds, ${g.maxSubcloudRehoming} at a time, ${g.rehomeSeconds} s rehomes (ideal ${g.migration.idealSeconds} s)`, g.migration.seconds, g.migration.idealSeconds * 1.1, 'max', ' s'));
+      targets.set('geo.deadPeer', target('geo.deadPeer', 'time to mark a dead peer unavailable (threshold x interval + 1 s)', g.deadPeer.seconds, g.deadPeer.targetSeconds, 'max', ' s'));
+    } catch (error) {
+      fail('geo', error);
+    }
+  }
+
   const finishedAt = new Date();
   const rows: Row[] = [
     ...(results.appends ? appendRows(results.appends, targets) : []),
@@ -369,6 +412,7 @@ async function main(): Promise<number> {
     ...(results.esdb ? esdbRows(results.esdb) : []),
     ...(results.http ? httpRows(results.http, targets) : []),
     ...(results.subclouds ? subcloudRows(results.subclouds, targets) : []),
+    ...(results.geo ? geoRows(results.geo, targets) : []),
   ];
   const report = {
     version: 1,

@@ -74,7 +74,7 @@ export interface SubcloudsResults {
 }
 
 /** A free TCP port on 127.0.0.1 (closed again: the child binds it). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
@@ -82,7 +82,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-interface Proc {
+export interface Proc {
   child: ChildProcess;
   exited: Promise<number | null>;
   /** Resolves with the first line matching; rejects if the process exits first or after timeoutMs. */
@@ -90,7 +90,7 @@ interface Proc {
   stop(): Promise<void>;
 }
 
-function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv, onLine: (line: string) => void): Proc {
+export function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv, onLine: (line: string) => void): Proc {
   const child = spawn(process.execPath, [...childExecArgv(), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let code: number | null | undefined;
   const watchers: { match: (l: string) => boolean; resolve: (l: string) => void; reject: (e: Error) => void }[] = [];
@@ -136,7 +136,7 @@ function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv, onLi
   };
 }
 
-const rssMB = (pid: number | undefined) => {
+export const rssMB = (pid: number | undefined) => {
   try {
     const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
     return line ? Number(/(\d+)/.exec(line)![1]) / 1024 : NaN;
@@ -146,7 +146,7 @@ const rssMB = (pid: number | undefined) => {
 };
 
 /** Runs fn over items with `limit` in flight. */
-async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
+export async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(limit, items.length) }, async () => {
