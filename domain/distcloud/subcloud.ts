@@ -314,6 +314,11 @@ export type SubcloudCommand =
   | { type: 'DeleteSubcloud'; fromAnotherDc?: boolean; at: string }
   /** Its peer group was deleted: the subcloud belongs to none. */
   | { type: 'LeavePeerGroup'; at: string }
+  /** The peer group audit mirrors the peer site (spec §3.1, §3.2, §3.4): unmanaged first when needed, then this deploy
+   *  status; `secondary` also makes it offline (the peer site manages it now). */
+  | { type: 'MirrorPeerDeployStatus'; deployStatus: PeerMirroredStatus; at: string }
+  /** The peer group audit copies the peer site's corrected rehome data here (spec §3.2). */
+  | { type: 'CopyPeerRehomeData'; rehomeData: RehomeData; at: string }
   | { type: 'StartDeployPhase'; operationId: string; phase: DeployPhase; at: string }
   /** `running`: the phase left its preparation; a `detail` alone is a progress note. */
   | { type: 'ReportDeployProgress'; operationId: string; running?: boolean; detail?: string; at: string }
@@ -326,6 +331,9 @@ export type SubcloudCommand =
   | { type: 'RecordAvailability'; reachable: boolean; consecutiveFailures: number; at: string }
   | { type: 'RecordEndpointSyncStatus'; endpoints: Record<string, SyncStatus>; at: string }
   | { type: 'RecordAlarmSummary'; alarmSummary: AlarmSummary; at: string };
+
+/** The deploy statuses the peer group audit sets from what the peer site reports. */
+export type PeerMirroredStatus = typeof D.rehomePending | typeof D.secondary | typeof D.rehomeFailed;
 
 // ---- messages (dcmanager's) ----
 export const SUBCLOUD_NOT_FOUND = 'Subcloud not found';
@@ -647,6 +655,27 @@ function decideAudit(command: SubcloudCommand, s: ActiveSubcloud): SubcloudEvent
   }
 }
 
+/** Unmanage if needed, then the status; a secondary subcloud is not this site's to reach, so it is offline. */
+function decideMirror(command: Extract<SubcloudCommand, { type: 'MirrorPeerDeployStatus' }>, s: ActiveSubcloud): SubcloudEvent[] {
+  const at = command.at;
+  const events: SubcloudEvent[] = [];
+  if (s.managementState === 'managed') events.push({ type: 'SubcloudManagementStateChanged', data: { managementState: 'unmanaged', force: false, at } });
+  if (s.deployStatus !== command.deployStatus) events.push({ type: 'SubcloudDeployStatusChanged', data: { deployStatus: command.deployStatus, at } });
+  if (command.deployStatus === D.secondary && s.availabilityStatus === 'online') {
+    events.push({ type: 'SubcloudAvailabilityChanged', data: { availabilityStatus: 'offline', at } });
+  }
+  return events;
+}
+
+/**
+ * The peer's rehome data, keeping this site's systemcontroller_gateway_address: that address is how the subcloud
+ * reaches *this* system controller, so a copy from the peer must not replace it (dcmanager HEAD, 902a4891).
+ */
+export function peerRehomeData(remote: RehomeData, local: RehomeData | null): RehomeData {
+  const gateway = local?.saved_payload.systemcontroller_gateway_address;
+  return { ...remote, saved_payload: { ...remote.saved_payload, ...(gateway !== undefined ? { systemcontroller_gateway_address: gateway } : {}) } };
+}
+
 export function decide(command: SubcloudCommand, state: SubcloudState): SubcloudEvent[] {
   switch (command.type) {
     case 'AddSubcloud':
@@ -659,6 +688,14 @@ export function decide(command: SubcloudCommand, state: SubcloudState): Subcloud
       const s = requireActive(state);
       if (s.peerGroupId === null) return [];
       return [{ type: 'SubcloudPeerGroupChanged', data: { peerGroupId: null, previous: s.peerGroupId, at: command.at } }];
+    }
+    case 'MirrorPeerDeployStatus':
+      return decideMirror(command, requireActive(state));
+    case 'CopyPeerRehomeData': {
+      const s = requireActive(state);
+      const rehomeData = peerRehomeData(command.rehomeData, s.rehomeData);
+      if (JSON.stringify(rehomeData) === JSON.stringify(s.rehomeData)) return [];
+      return [{ type: 'SubcloudRehomeDataUpdated', data: { rehomeData, at: command.at } }];
     }
     case 'StartDeployPhase':
     case 'ReportDeployProgress':
