@@ -63,6 +63,8 @@ import { availabilityAudit } from './workflows/availabilityAudit.js';
 import { peerMonitor } from './workflows/peerMonitor.js';
 import { peerGroupSync } from './workflows/peerGroupSync.js';
 import { peerGroupMigration } from './workflows/peerGroupMigration.js';
+import { associationStatusPush } from './workflows/associationStatusPush.js';
+import { peerPropagation } from './commands/distcloud/peerPropagation.js';
 import { faultAlarmCommands } from './commands/distcloud/faultAlarms.js';
 import { peerDirectory } from './adapters/peer/peerDirectory.js';
 import { faultAlarmsProjection } from './projections/distcloud/faultAlarms.js';
@@ -82,7 +84,7 @@ export const PROJECTIONS = [
 ];
 
 /** The site's workflows, in start order (each file under workflows/ adds itself here). */
-export const WORKFLOWS: WorkflowFactory[] = [subcloudDeploy, availabilityAudit, peerMonitor, peerGroupSync, peerGroupMigration];
+export const WORKFLOWS: WorkflowFactory[] = [subcloudDeploy, availabilityAudit, peerMonitor, peerGroupSync, associationStatusPush, peerGroupMigration];
 
 export interface SiteOptions {
   config: Config;
@@ -196,6 +198,7 @@ export function createSite(o: SiteOptions) {
   });
   const alarms = faultAlarmCommands(handle);
   const directory = peerDirectory({ secrets, clock });
+  const propagation = peerPropagation({ readStore, directory, associations, localSystem: getLocalSystem, logger });
   const runner = projectionRunner({
     eventStore,
     readStore,
@@ -255,8 +258,8 @@ export function createSite(o: SiteOptions) {
           '/v1.0/subclouds': subcloudsRouter({ commands: subclouds, readStore, clock, writes }),
           '/v1.0/alarms': alarmsRouter({ readStore }),
           '/v1.0/system-peers': systemPeersRouter({ commands: peers, readStore, clock, writes }),
-          '/v1.0/subcloud-peer-groups': subcloudPeerGroupsRouter({ commands: peerGroups, readStore, clock, writes }),
-          '/v1.0/peer-group-associations': peerGroupAssociationsRouter({ commands: associations, readStore, clock, writes }),
+          '/v1.0/subcloud-peer-groups': subcloudPeerGroupsRouter({ commands: peerGroups, readStore, clock, writes, propagation }),
+          '/v1.0/peer-group-associations': peerGroupAssociationsRouter({ commands: associations, readStore, clock, writes, propagation }),
           '/v1': systemRouter({ localSystem: getLocalSystem, softwareVersion: o.config.softwareVersion }),
           '/history': historyRouter({ eventStore, readStore, upcasters }),
           '/v3': keystoneRouter({ identity, readStore, clock, writes, limiter: loginLimiter(clock), publicUrl: o.config.publicUrl }),

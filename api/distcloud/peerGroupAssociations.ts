@@ -2,13 +2,16 @@
 import { Router, type Request } from 'express';
 import type { ReadStore } from '../../adapters/readstore/port.js';
 import type { PeerGroupAssociationCommands } from '../../commands/distcloud/peerGroupAssociations.js';
+import type { PeerPropagation } from '../../commands/distcloud/peerPropagation.js';
 import type { Clock } from '../../domain/core/clock.js';
-import { NotFoundError, ValidationError } from '../../domain/core/errors.js';
+import { DomainError, NotFoundError, ValidationError } from '../../domain/core/errors.js';
 import { COLLECTIONS } from '../../domain/distcloud/collections.js';
 import { ASSOCIATION_NOT_FOUND, type AssociationInput } from '../../domain/distcloud/peerGroupAssociation.js';
+import { ASSOCIATION_DELETE_FAILED } from '../../domain/distcloud/peerPropagation.js';
 import type { PeerGroupAssociationDoc } from '../../projections/distcloud/peerGroupAssociations.js';
 import type { SubcloudPeerGroupDoc } from '../../projections/distcloud/subcloudPeerGroups.js';
 import { commandContext } from '../http/context.js';
+import { HttpError } from '../http/errors.js';
 import { jsonObjectBody } from '../http/validation.js';
 import type { WriteResponder } from '../http/writes.js';
 import { presentPeerGroupAssociation } from './presenters.js';
@@ -18,6 +21,8 @@ export interface PeerGroupAssociationRoutesDeps {
   readStore: ReadStore;
   clock: Clock;
   writes: WriteResponder;
+  /** Cleans the peer's side up before a primary association is deleted (absent: only the local one is deleted). */
+  propagation?: Pick<PeerPropagation, 'deletePrimaryAssociation'>;
 }
 
 export function peerGroupAssociationsRouter(d: PeerGroupAssociationRoutesDeps): Router {
@@ -66,8 +71,22 @@ export function peerGroupAssociationsRouter(d: PeerGroupAssociationRoutesDeps): 
 
   router.delete('/:id', async (req, res) => {
     const doc = await findAssociation(req);
-    const result = await d.commands.remove(doc.id, commandContext(req, d.clock));
-    await d.writes.send(res, result.position, null);
+    const ctx = commandContext(req, d.clock);
+    if (doc.associationType !== 'primary' || !d.propagation) {
+      const result = await d.commands.remove(doc.id, ctx);
+      await d.writes.send(res, result.position, null);
+      return;
+    }
+    try {
+      const result = await d.propagation.deletePrimaryAssociation(doc, ctx);
+      await d.writes.send(res, result.position, null);
+    } catch (err) {
+      // Refusals (422) carry their reason; anything else (the peer unreachable ...) is dcmanager's fixed 500, and the
+      // association stays as it was.
+      if (err instanceof DomainError) throw err;
+      req.log?.error({ err, associationId: doc.id }, 'primary association delete failed');
+      throw new HttpError(500, ASSOCIATION_DELETE_FAILED);
+    }
   });
 
   return router;

@@ -2,10 +2,12 @@
 import { Router } from 'express';
 import { findByRef } from '../../adapters/readstore/byRef.js';
 import type { ReadStore } from '../../adapters/readstore/port.js';
+import type { PeerPropagation } from '../../commands/distcloud/peerPropagation.js';
 import type { SubcloudPeerGroupCommands } from '../../commands/distcloud/subcloudPeerGroups.js';
 import type { Clock } from '../../domain/core/clock.js';
 import { NotFoundError, ValidationError } from '../../domain/core/errors.js';
 import { COLLECTIONS } from '../../domain/distcloud/collections.js';
+import { peerGroupPushNeeded, peerGroupPushVerdict } from '../../domain/distcloud/peerPropagation.js';
 import { DEPLOY_STATUS as D } from '../../domain/distcloud/subcloud.js';
 import { PEER_GROUP_NOT_FOUND, type PeerGroupInput } from '../../domain/distcloud/subcloudPeerGroup.js';
 import type { SubcloudPeerGroupDoc } from '../../projections/distcloud/subcloudPeerGroups.js';
@@ -21,6 +23,8 @@ export interface SubcloudPeerGroupRoutesDeps {
   readStore: ReadStore;
   clock: Clock;
   writes: WriteResponder;
+  /** Pushes a rename / state / rehoming limit change to the associated peers (absent: nothing is pushed). */
+  propagation?: Pick<PeerPropagation, 'pushPeerGroupUpdate'>;
 }
 
 /** dcmanager's subcloud_peer_group_get_by_ref: digits are an id, anything else the name. */
@@ -85,8 +89,14 @@ export function subcloudPeerGroupsRouter(d: SubcloudPeerGroupRoutesDeps): Router
     const ifMatch = ifMatchRevision(req);
     const doc = await findPeerGroup(d.readStore, req.params.ref);
     // The command refuses an empty body first (`Body required`), after this lookup, as dcmanager does.
-    const result = await d.commands.update(doc, jsonObjectBody<PeerGroupInput>(req.body), ctx, fromAnotherDc(req), ifMatch);
+    const fromPeer = fromAnotherDc(req);
+    const result = await d.commands.update(doc, jsonObjectBody<PeerGroupInput>(req.body), ctx, fromPeer, ifMatch);
     if (result.state.status !== 'active') throw new NotFoundError(PEER_GROUP_NOT_FOUND);
+    if (d.propagation && peerGroupPushNeeded(doc, result.state, fromPeer)) {
+      // As dcmanager, the change is recorded before it is pushed: a 403 (no peer took it) does not undo it here.
+      const pushed = await d.propagation.pushPeerGroupUpdate(doc.peerGroupName, result.state);
+      peerGroupPushVerdict(pushed.succeeded, pushed.failed);
+    }
     res.setHeader('ETag', etag(result.revision as bigint));
     await d.writes.send(res, result.position, presentSubcloudPeerGroup(result.state));
   });
