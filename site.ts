@@ -63,6 +63,7 @@ import { availabilityAudit } from './workflows/availabilityAudit.js';
 import { peerMonitor } from './workflows/peerMonitor.js';
 import { peerGroupSync } from './workflows/peerGroupSync.js';
 import { peerGroupMigration } from './workflows/peerGroupMigration.js';
+import { createPeerGroupAuditor } from './workflows/peerGroupAudit.js';
 import { associationStatusPush } from './workflows/associationStatusPush.js';
 import { peerPropagation } from './commands/distcloud/peerPropagation.js';
 import { faultAlarmCommands } from './commands/distcloud/faultAlarms.js';
@@ -223,6 +224,9 @@ export function createSite(o: SiteOptions) {
       timeScale: o.config.workflowTimeScale,
     },
   };
+  // One auditor for the peer monitor and PATCH /subcloud-peer-groups/{ref}/audit, so one group's audits never overlap.
+  const auditor = createPeerGroupAuditor(workflowDeps);
+  workflowDeps.geo!.auditor = auditor;
   const workflows: Workflow[] = runsProjections ? (o.workflows ?? WORKFLOWS).map((factory) => factory(workflowDeps)) : [];
   const watcher = runsProjections ? undefined : checkpointWatcher({ readStore, projections: PROJECTIONS });
   const progress = watcher ?? runner;
@@ -258,7 +262,7 @@ export function createSite(o: SiteOptions) {
           '/v1.0/subclouds': subcloudsRouter({ commands: subclouds, readStore, clock, writes }),
           '/v1.0/alarms': alarmsRouter({ readStore }),
           '/v1.0/system-peers': systemPeersRouter({ commands: peers, readStore, clock, writes }),
-          '/v1.0/subcloud-peer-groups': subcloudPeerGroupsRouter({ commands: peerGroups, readStore, clock, writes, propagation }),
+          '/v1.0/subcloud-peer-groups': subcloudPeerGroupsRouter({ commands: peerGroups, readStore, clock, writes, propagation, auditor }),
           '/v1.0/peer-group-associations': peerGroupAssociationsRouter({ commands: associations, readStore, clock, writes, propagation }),
           '/v1': systemRouter({ localSystem: getLocalSystem, softwareVersion: o.config.softwareVersion }),
           '/history': historyRouter({ eventStore, readStore, upcasters }),

@@ -35,6 +35,7 @@ import {
 import type { PeerGroupAssociationDoc } from '../projections/distcloud/peerGroupAssociations.js';
 import type { SubcloudPeerGroupDoc } from '../projections/distcloud/subcloudPeerGroups.js';
 import type { SystemPeerDoc } from '../projections/distcloud/systemPeers.js';
+import { createPeerGroupAuditor, type PeerGroupAuditor, type RemotePeerGroup } from './peerGroupAudit.js';
 import type { Workflow, WorkflowDeps } from './workflow.js';
 
 export const PEER_MONITOR = 'peer-monitor';
@@ -48,6 +49,8 @@ export interface GeoWorkflowDeps {
   directory: PeerDirectory;
   /** This site's UUID and name (the sync workflow asks the peer for its system peer of this site). */
   localSystem: () => LocalSystem;
+  /** The peer group audit, shared by the monitor and PATCH /subcloud-peer-groups/{ref}/audit (default: the monitor's own). */
+  auditor?: PeerGroupAuditor;
 }
 
 export interface HeartbeatResult {
@@ -70,6 +73,11 @@ export function createPeerMonitor(deps: WorkflowDeps, options: { heartbeatTimeou
   const failures = new Map<number, number>();
   const lastBeat = new Map<number, number>();
   const inFlight = new Map<number, Promise<HeartbeatResult>>();
+  const scale = deps.settings.timeScale ?? 1;
+  /** dcmanager's require_audit_flag, per (peer, local group): set at first and whenever the peer was lost. */
+  const auditNeeded = new Map<string, boolean>();
+  const audits = new Set<Promise<unknown>>();
+  let auditor: PeerGroupAuditor | undefined;
   let ticker: NodeJS.Timeout | undefined;
   const ctx = () => systemContext(clock.now(), PEER_MONITOR);
 
@@ -83,18 +91,48 @@ export function createPeerMonitor(deps: WorkflowDeps, options: { heartbeatTimeou
   const primaryAssociations = (peerId: number) =>
     readStore.find<PeerGroupAssociationDoc>(COLLECTIONS.peerGroupAssociations, { systemPeerId: peerId, associationType: 'primary' }, { sort: { id: 1 } });
 
-  async function answers(peer: SystemPeerDoc): Promise<boolean> {
+  /** The peer's groups when it answered the heartbeat; undefined when it did not. */
+  async function answers(peer: SystemPeerDoc): Promise<RemotePeerGroup[] | undefined> {
     try {
       const r = await geo!.directory.sessionFor(peer).call('GET', '/subcloud-peer-groups', undefined, { timeoutMs });
       if (r.status !== 200) logger.info({ peer: peer.peerName, status: r.status }, 'heartbeat answered with an error');
-      return r.status === 200;
+      if (r.status !== 200) return undefined;
+      return ((r.json as { subcloud_peer_groups?: RemotePeerGroup[] } | undefined)?.subcloud_peer_groups ?? []);
     } catch (err) {
       logger.info({ peer: peer.peerName, err: (err as Error).message }, 'heartbeat failed');
-      return false;
+      return undefined;
+    }
+  }
+
+  /** The local groups associated with this peer. */
+  async function sharedGroups(peer: SystemPeerDoc): Promise<SubcloudPeerGroupDoc[]> {
+    const associations = await readStore.find<PeerGroupAssociationDoc>(COLLECTIONS.peerGroupAssociations, { systemPeerId: peer.id });
+    const ids = [...new Set(associations.map((a) => a.peerGroupId))];
+    return ids.length ? readStore.find<SubcloudPeerGroupDoc>(COLLECTIONS.subcloudPeerGroups, { id: { $in: ids } }, { sort: { id: 1 } }) : [];
+  }
+
+  /** After an answer (spec §3.5): audit each shared group the peer has by name, when flagged or its migration completed. */
+  async function auditShared(peer: SystemPeerDoc, remoteGroups: RemotePeerGroup[]) {
+    for (const local of await sharedGroups(peer)) {
+      const key = `${peer.id}:${local.id}`;
+      const remote = remoteGroups.find((g) => g.peer_group_name === local.peerGroupName);
+      if (!remote) {
+        logger.warn({ peer: peer.peerName, peerGroup: local.peerGroupName }, `peer group ${local.peerGroupName} not found on remote DC ${peer.peerName} nothing to audit, need sync operation`);
+        continue;
+      }
+      if (auditNeeded.get(key) === false && remote.migration_status !== 'complete') continue;
+      auditor ??= geo!.auditor ?? createPeerGroupAuditor(deps);
+      const p = auditor
+        .audit(peer, remote, local)
+        .then(() => auditNeeded.set(key, false))
+        .catch((err: unknown) => logger.warn({ err, peer: peer.peerName, peerGroup: local.peerGroupName }, 'peer group audit failed; retried at the next heartbeat'))
+        .finally(() => audits.delete(p));
+      audits.add(p);
     }
   }
 
   async function peerLost(peer: SystemPeerDoc) {
+    for (const g of await sharedGroups(peer)) auditNeeded.set(`${peer.id}:${g.id}`, true);
     const led = await readStore.find<SubcloudPeerGroupDoc>(COLLECTIONS.subcloudPeerGroups, { systemLeaderId: peer.peerUuid }, { sort: { id: 1 } });
     await geo!.alarms.raise({ alarmId: ALARM_IDS.peerHeartbeatFailed, ...peerHeartbeatAlarm(peer, led.map((g) => g.peerGroupName)) }, ctx());
     await geo!.peers.recordAvailability(peer.id, 'unavailable', ctx());
@@ -115,9 +153,11 @@ export function createPeerMonitor(deps: WorkflowDeps, options: { heartbeatTimeou
 
   async function heartbeat(peer: SystemPeerDoc): Promise<HeartbeatResult> {
     lastBeat.set(peer.id, clock.now().getTime());
-    if (await answers(peer)) {
+    const remoteGroups = await answers(peer);
+    if (remoteGroups) {
       failures.set(peer.id, 0);
       if (peer.availabilityState !== 'available') await peerBack(peer);
+      await auditShared(peer, remoteGroups);
       return { peerId: peer.id, answered: true, failures: 0 };
     }
     let count = (failures.get(peer.id) ?? 0) + 1;
@@ -142,7 +182,7 @@ export function createPeerMonitor(deps: WorkflowDeps, options: { heartbeatTimeou
     const now = clock.now().getTime();
     for (const peer of await monitoredPeers()) {
       const last = lastBeat.get(peer.id);
-      if (last === undefined || now - last >= peer.heartbeatInterval * 1_000) {
+      if (last === undefined || now - last >= peer.heartbeatInterval * 1_000 * scale) {
         beat(peer).catch((err) => logger.error({ err, peer: peer.peerName }, 'heartbeat could not be recorded'));
       }
     }
@@ -152,13 +192,16 @@ export function createPeerMonitor(deps: WorkflowDeps, options: { heartbeatTimeou
     name: PEER_MONITOR,
     async start() {
       if (!geo) return;
-      ticker = setInterval(() => void tick().catch((err) => logger.error({ err }, 'peer monitor tick failed')), 1_000);
+      // Once a second, or faster when WORKFLOW_TIME_SCALE shortens the intervals (never under 20 ms).
+      const period = Math.max(20, Math.min(1_000, 5_000 * scale));
+      ticker = setInterval(() => void tick().catch((err) => logger.error({ err }, 'peer monitor tick failed')), period);
       ticker.unref();
     },
     async stop() {
       if (ticker) clearInterval(ticker);
       ticker = undefined;
       await Promise.allSettled([...inFlight.values()]);
+      await Promise.allSettled([...audits]);
     },
     async runCycle() {
       if (!geo) return [];

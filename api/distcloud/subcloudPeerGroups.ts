@@ -5,7 +5,10 @@ import type { ReadStore } from '../../adapters/readstore/port.js';
 import type { PeerPropagation } from '../../commands/distcloud/peerPropagation.js';
 import type { SubcloudPeerGroupCommands } from '../../commands/distcloud/subcloudPeerGroups.js';
 import type { Clock } from '../../domain/core/clock.js';
-import { NotFoundError, ValidationError } from '../../domain/core/errors.js';
+import { ManagerError, NotFoundError, ValidationError } from '../../domain/core/errors.js';
+import { SYSTEM_PEER_NOT_FOUND } from '../../domain/distcloud/systemPeer.js';
+import type { SystemPeerDoc } from '../../projections/distcloud/systemPeers.js';
+import type { PeerGroupAuditor, RemotePeerGroup } from '../../workflows/peerGroupAudit.js';
 import { COLLECTIONS } from '../../domain/distcloud/collections.js';
 import { peerGroupPushNeeded, peerGroupPushVerdict } from '../../domain/distcloud/peerPropagation.js';
 import { DEPLOY_STATUS as D } from '../../domain/distcloud/subcloud.js';
@@ -25,7 +28,12 @@ export interface SubcloudPeerGroupRoutesDeps {
   writes: WriteResponder;
   /** Pushes a rename / state / rehoming limit change to the associated peers (absent: nothing is pushed). */
   propagation?: Pick<PeerPropagation, 'pushPeerGroupUpdate'>;
+  /** The peer group audit PATCH /{ref}/audit runs (absent: the route answers 500). */
+  auditor?: PeerGroupAuditor;
 }
+
+/** The keys a peer's /audit request must carry (spec §1.4). */
+const AUDIT_KEYS = ['peer_uuid', 'peer_group_name', 'group_priority', 'group_state', 'system_leader_id', 'system_leader_name', 'migration_status'] as const;
 
 /** dcmanager's subcloud_peer_group_get_by_ref: digits are an id, anything else the name. */
 export async function findPeerGroup(readStore: ReadStore, ref: string): Promise<SubcloudPeerGroupDoc> {
@@ -107,6 +115,25 @@ export function subcloudPeerGroupsRouter(d: SubcloudPeerGroupRoutesDeps): Router
     const doc = await findPeerGroup(d.readStore, req.params.ref);
     const result = await d.commands.startMigration(doc, jsonObjectBody<{ sysadmin_password?: unknown }>(req.body), ctx);
     await d.writes.send(res, result.position, { subclouds: result.subclouds.map(presentSubcloudDbDict) });
+  });
+
+  // A peer site asks this site to audit its copy of a group (the end of the peer's batch migration, spec §3.4).
+  router.patch('/:ref/audit', async (req, res) => {
+    const doc = await findPeerGroup(d.readStore, req.params.ref);
+    const body = jsonObjectBody<Record<string, unknown>>(req.body) ?? {};
+    for (const key of AUDIT_KEYS) {
+      if (!(key in body)) throw new ValidationError(`Unable to audit peer group ${doc.peerGroupName}, missing ${key}`, key);
+    }
+    const [peer] = await d.readStore.find<SystemPeerDoc>(COLLECTIONS.systemPeers, { peerUuid: String(body.peer_uuid) });
+    if (!peer) throw new NotFoundError(SYSTEM_PEER_NOT_FOUND);
+    try {
+      if (!d.auditor) throw new Error('no peer group auditor');
+      const outcome = await d.auditor.audit(peer, body as unknown as RemotePeerGroup, doc);
+      res.json({ message: outcome.message });
+    } catch (err) {
+      req.log?.error({ err }, 'peer group audit failed');
+      throw new ManagerError(`Unable to audit peer group ${doc.peerGroupName}`);
+    }
   });
 
   router.delete('/:ref', async (req, res) => {

@@ -83,6 +83,7 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
   dc('POST', '/v1.0/subcloud-peer-groups', 'subcloud_peer_groups:create', W),
   dc('PATCH', '/v1.0/subcloud-peer-groups/:ref', 'subcloud_peer_groups:modify', W),
   dc('PATCH', '/v1.0/subcloud-peer-groups/:ref/migrate', 'subcloud_peer_groups:modify', W),
+  dc('PATCH', '/v1.0/subcloud-peer-groups/:ref/audit', 'subcloud_peer_groups:modify', W),
   dc('DELETE', '/v1.0/subcloud-peer-groups/:ref', 'subcloud_peer_groups:delete', W),
   // dcmanager: peer group associations
   dc('GET', '/v1.0/peer-group-associations', 'peer_group_associations:get', R),

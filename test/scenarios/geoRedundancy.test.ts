@@ -145,7 +145,8 @@ describe('geo-redundancy between two site processes', () => {
     await peerAvailable('b');
     const m = await migrate('b', 'pg1', 'migrate-pg1-to-b-1');
     expect(m.json.subclouds.map((x: { name: string }) => x.name)).toEqual([sim(0).name]);
-    await eventually(() => group('b', 'pg1'), (g) => g.migration_status === 'complete' && g.system_leader_name === 'site-b', 'B: migration complete, B leads');
+    // The migration ends with B leading; its `complete` status lasts until A's audit resets it (to `none`).
+    await eventually(() => group('b', 'pg1'), (g) => g.migration_status !== 'migrating' && g.system_leader_name === 'site-b', 'B: migration over, B leads');
     expect(await subcloud('b', sim(0).name)).toMatchObject({ 'deploy-status': 'rehome-failed' });
     await eventually(() => subcloud('a', sim(0).name), (x) => x?.['deploy-status'] === 'rehome-failed', 'A mirrors rehome-failed');
     expect(await subcloud('a', sim(0).name)).toMatchObject({ 'management-state': 'unmanaged' });
@@ -153,6 +154,11 @@ describe('geo-redundancy between two site processes', () => {
     // Why: the leader change on B carries the migration request's correlation id.
     const history = await site('b').call('GET', '/history/audit?type=PeerGroupLeaderChanged&correlationId=migrate-pg1-to-b-1');
     expect(history.json.entries).toHaveLength(1);
+    // On A, the audit B asked for recorded the new leader and the mirrored failure.
+    const atA = await site('a').call('GET', '/history/audit?type=PeerGroupLeaderChanged&actor=peer-group-audit');
+    expect(atA.json.entries.length).toBeGreaterThanOrEqual(1);
+    const mirrored = await site('a').call('GET', `/history/audit?stream=subcloud-1&type=SubcloudDeployStatusChanged&actor=peer-group-audit`);
+    expect(mirrored.json.entries.length).toBeGreaterThanOrEqual(1);
   });
 
   it('with A up, B cannot correct the bootstrap address', async () => {
@@ -165,7 +171,7 @@ describe('geo-redundancy between two site processes', () => {
 
   it('A migrates the group back (failing again at the wrong address), corrects the address as primary leader, and then migrates successfully', async () => {
     await migrate('a', 'pg1', 'migrate-pg1-to-a-1');
-    await eventually(() => group('a', 'pg1'), (g) => g.migration_status === 'complete' && g.system_leader_name === 'site-a', 'A leads again');
+    await eventually(() => group('a', 'pg1'), (g) => g.migration_status !== 'migrating' && g.system_leader_name === 'site-a', 'A leads again');
     expect(await subcloud('a', sim(0).name)).toMatchObject({ 'deploy-status': 'rehome-failed' });
     const fixed = await site('a').form('PATCH', `/v1.0/subclouds/${sim(0).name}`, { bootstrap_address: sim(0).address });
     expect(fixed.status, JSON.stringify(fixed.json)).toBe(200);
@@ -179,7 +185,16 @@ describe('geo-redundancy between two site processes', () => {
   });
 
   it('with A down, B may correct only the bootstrap values and address of a subcloud whose rehome failed; its association goes out-of-sync', async () => {
-    // B's copy still has the wrong address (A's correction was not synced): a migration to B fails again.
+    // An operator puts a wrong address back on A and syncs it: B's copy has it too, and a migration to B fails.
+    expect((await site('a').form('PATCH', `/v1.0/subclouds/${sim(0).name}`, { bootstrap_address: WRONG_ADDRESS })).status).toBe(200);
+    const associationId = (await association('a'))!.id as number;
+    expect((await site('a').call('PATCH', `/v1.0/peer-group-associations/${associationId}/sync`)).status).toBe(200);
+    await eventually(() => association('a'), (x) => x?.['sync-status'] === 'in-sync', 'A in-sync after the sync');
+    await eventually(
+      () => subcloud('b', sim(0).name),
+      (x) => JSON.parse(String(x?.['rehome_data'])).saved_payload['bootstrap-address'] === WRONG_ADDRESS,
+      'the wrong address on B',
+    );
     await migrate('b', 'pg1', 'migrate-pg1-to-b-2');
     await eventually(() => subcloud('b', sim(0).name), (x) => x?.['deploy-status'] === 'rehome-failed', 'B: rehome-failed');
     await geo.down('a');
@@ -253,6 +268,11 @@ describe('a second group: A shut down while B takes it over', () => {
     await eventually(() => subcloud('a', sim(3).name), (x) => x === undefined, `${sim(3).name} deleted on A`);
     await eventually(() => subcloud('a', sim(4).name), (x) => x === undefined, `${sim(4).name} deleted on A`);
     expect(await group('a', 'pg2')).toMatchObject({ system_leader_name: 'site-b' });
+    // Why they are gone: A's audit deleted them, after B's migration (whose leader change carries its correlation id).
+    const deleted = await site('a').call('GET', '/history/audit?type=SubcloudDeleted&actor=peer-group-audit');
+    expect(deleted.json.entries).toHaveLength(2);
+    const led = await site('b').call('GET', '/history/audit?type=PeerGroupLeaderChanged&correlationId=migrate-pg2-to-b');
+    expect(led.json.entries).toHaveLength(1);
   });
 
   it('with A online, B cannot remove a subcloud from the group it now leads', async () => {
