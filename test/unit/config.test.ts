@@ -34,6 +34,7 @@ describe('parseConfig', () => {
       subcloudAgentPort: 8120,
       subcloudAuditIntervalSeconds: 30,
       subcloudAuditConcurrency: 100,
+      workflowTimeScale: 1,
       tokenTtlSeconds: 3600,
       maxBodyBytes: 10 * 1024 * 1024,
     });
