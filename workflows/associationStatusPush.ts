@@ -195,7 +195,11 @@ export function createAssociationStatusPush(deps: WorkflowDeps, options: Associa
     name: ASSOCIATION_STATUS_PUSH,
     async start() {
       stopping = false;
-      loop = follow(await storedCheckpoint());
+      // No checkpoint (a first start, or an in-memory read store after a restart): begin at the head. Replaying the
+      // history would push statuses recorded long ago over what the peer set since (a non-primary's local
+      // out-of-sync, spec §3.2); the statuses recorded before were pushed then, or are pushed when they next change.
+      const stored = await storedCheckpoint();
+      loop = follow(stored === 0n ? await eventStore.headPosition() : stored);
     },
     async stop() {
       stopping = true;

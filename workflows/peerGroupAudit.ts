@@ -25,6 +25,7 @@ import { COLLECTIONS } from '../domain/distcloud/collections.js';
 import { ALARM_IDS, peerGroupNotManagedAlarm, peerGroupNotManagedEntity } from '../domain/distcloud/faultAlarm.js';
 import { DEPLOY_STATUS as D, type ActiveSubcloud, type PeerMirroredStatus } from '../domain/distcloud/subcloud.js';
 import type { RehomeData } from '../domain/distcloud/subcloudValidation.js';
+import { PRIMARY_PRIORITY } from '../domain/distcloud/subcloudPeerGroup.js';
 import type { SubcloudPeerGroupDoc } from '../projections/distcloud/subcloudPeerGroups.js';
 import type { SubcloudDoc } from '../projections/distcloud/subclouds.js';
 import type { SystemPeerDoc } from '../projections/distcloud/systemPeers.js';
@@ -89,7 +90,8 @@ export function createPeerGroupAuditor(deps: WorkflowDeps, options: { peerTimeou
     const client = peerDcmanager(geo.directory.sessionFor(peer), { timeoutMs: peerTimeoutMs });
     const remoteMembers = await client.peerGroupSubclouds(remote.peer_group_name);
     const byRegion = new Map(remoteMembers.map((m) => [String(m['region-name']), m]));
-    const remoteSyncStatus = await remoteAssociationStatus(client, remote);
+    const remoteAssociation = await findRemoteAssociation(client, remote);
+    const remoteSyncStatus = remoteAssociation?.['sync-status'] as string | undefined;
     let anyRehomeFailed = false;
     for (const s of await members(local.id)) {
       const copy = byRegion.get(s.regionName);
@@ -124,18 +126,22 @@ export function createPeerGroupAuditor(deps: WorkflowDeps, options: { peerTimeou
     await client.updatePeerGroup(remote.peer_group_name, { migration_status: null });
     if (!(remoteSyncStatus === 'out-of-sync' && anyRehomeFailed)) {
       await geo.associations.markGroupSyncStatus(local.id, 'in-sync', ctx('in-sync'));
+      // Both sites (dcmanager's update_sync_status): a primary site sets the peer's association too, even when its
+      // own was in-sync already (the status push only follows changes of ours).
+      if (group.groupPriority === PRIMARY_PRIORITY && remoteAssociation && remoteSyncStatus !== 'in-sync') {
+        await client.setAssociationSyncStatus(remoteAssociation.id, 'in-sync');
+      }
     }
     log.info({ anyRehomeFailed, remoteSyncStatus }, 'peer group audited after the peer site\'s migration');
     return { action: 'reconciled', message: null };
   }
 
-  /** The sync status of the peer's association of its copy with its system peer for this site (spec §3.2). */
-  async function remoteAssociationStatus(client: ReturnType<typeof peerDcmanager>, remote: RemotePeerGroup) {
+  /** The peer's association of its copy with its system peer for this site (its sync status: spec §3.2). */
+  async function findRemoteAssociation(client: ReturnType<typeof peerDcmanager>, remote: RemotePeerGroup) {
     const me = await client.systemPeer(deps.geo!.localSystem().uuid);
     const remoteId = remote.id ?? (await client.peerGroup(remote.peer_group_name))?.id;
     if (!me || remoteId === undefined) return undefined;
-    const association = await client.findAssociation(remoteId, me.id);
-    return association?.['sync-status'] as string | undefined;
+    return client.findAssociation(remoteId, me.id);
   }
 
   async function copyRehomeData(s: SubcloudDoc, copy: PeerDoc, ctx: (key: string) => CommandContext) {

@@ -112,7 +112,10 @@ export function createPeerGroupMigration(deps: WorkflowDeps, options: PeerGroupM
       causationId: migrationId,
     });
     const { state: group } = await geo.peerGroups.load(groupId);
-    if (group.status !== 'active') return { groupId, migrationId, subclouds: {} };
+    // Only the group's open migration runs: a start event seen again (a replay after a restart) is history.
+    if (group.status !== 'active' || group.migrationId !== migrationId || group.migrationStatus !== 'migrating') {
+      return { groupId, migrationId, subclouds: {} };
+    }
     const log = logger.child({ peerGroup: group.peerGroupName, migrationId });
     const peers = await associatedPeers(groupId);
     const available = peers.filter((p) => p.availabilityState === 'available');
