@@ -486,3 +486,35 @@ describe('evolve round-trips', () => {
     expect(state(JSON.parse(JSON.stringify(events)))).toEqual(state(events));
   });
 });
+
+describe('the peer group audit mirrors the peer site', () => {
+  const mirror = (deployStatus: 'secondary' | 'rehome-pending' | 'rehome-failed'): SubcloudCommand => ({ type: 'MirrorPeerDeployStatus', deployStatus, at: later });
+
+  it('given a managed, online subcloud, when the peer manages it, then unmanaged, secondary and offline', () => {
+    spec(managed).when(mirror('secondary')).then([
+      ev('SubcloudManagementStateChanged', { managementState: 'unmanaged', force: false, at: later }),
+      ev('SubcloudDeployStatusChanged', { deployStatus: 'secondary', at: later }),
+      ev('SubcloudAvailabilityChanged', { availabilityStatus: 'offline', at: later }),
+    ]);
+  });
+
+  it('when the peer migrates, then unmanaged and rehome-pending; a failed rehome there is rehome-failed here', () => {
+    spec(managed).when(mirror('rehome-pending')).then([
+      ev('SubcloudManagementStateChanged', { managementState: 'unmanaged', force: false, at: later }),
+      ev('SubcloudDeployStatusChanged', { deployStatus: 'rehome-pending', at: later }),
+    ]);
+    spec(rehomePending).when(mirror('rehome-failed')).then([ev('SubcloudDeployStatusChanged', { deployStatus: 'rehome-failed', at: later })]);
+  });
+
+  it('what already is, appends nothing (a repeated audit)', () => {
+    spec(rehomePending).when(mirror('rehome-pending')).thenNothingHappens();
+  });
+
+  it("copies the peer's rehome data, keeping this site's systemcontroller_gateway_address", () => {
+    const local = [...deployed, ev('SubcloudRehomeDataUpdated', { rehomeData: { saved_payload: { 'bootstrap-address': '10.0.0.1', systemcontroller_gateway_address: '192.168.204.101' } }, at })];
+    const remote = { saved_payload: { 'bootstrap-address': '10.0.0.9', systemcontroller_gateway_address: '192.168.205.1' } };
+    const corrected = { saved_payload: { 'bootstrap-address': '10.0.0.9', systemcontroller_gateway_address: '192.168.204.101' } };
+    spec(local).when({ type: 'CopyPeerRehomeData', rehomeData: remote, at: later }).then([ev('SubcloudRehomeDataUpdated', { rehomeData: corrected, at: later })]);
+    spec([...local, ev('SubcloudRehomeDataUpdated', { rehomeData: corrected, at })]).when({ type: 'CopyPeerRehomeData', rehomeData: remote, at: later }).thenNothingHappens();
+  });
+});
