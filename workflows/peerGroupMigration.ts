@@ -69,6 +69,24 @@ export interface PeerGroupMigration extends Workflow {
 /** Ends a step at a safe point when the workflow stops. */
 class Stopped extends Error {}
 
+/** Runs the functions given to it at most `width` at a time, in the order they were given. */
+function limiter(width: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    // A finishing call hands its slot to the next waiter directly, so no newcomer can slip in between.
+    if (active >= width) await new Promise<void>((resolve) => waiting.push(resolve));
+    else active++;
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export function createPeerGroupMigration(deps: WorkflowDeps, options: PeerGroupMigrationOptions = {}): PeerGroupMigration {
@@ -123,11 +141,14 @@ export function createPeerGroupMigration(deps: WorkflowDeps, options: PeerGroupM
     const password = deps.secrets.open(start.sysadminPassword);
     log.info({ subclouds: start.subcloudIds.length, peers: available.map((p) => p.peerName) }, 'migrating peer group');
 
+    // Three stages, each at most max_subcloud_rehoming at once: preparing (the phase started, the peers' copies
+    // unmanaged), rehoming (the agent's operation: the bound dcmanager's pool sets), finishing (online, managed).
+    // A subcloud leaves a stage's slot as soon as its part is done, so the rehomes run back to back.
+    const width = group.maxSubcloudRehoming;
+    const [preparing, rehoming, finishing] = [limiter(width), limiter(width), limiter(width)];
     const outcome: Record<string, string> = {};
-    const queue = [...start.subcloudIds];
-    const worker = async () => {
-      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-        checkStopped();
+    await Promise.all(
+      start.subcloudIds.map(async (id) => {
         try {
           outcome[id] = await migrateSubcloud(id);
         } catch (err) {
@@ -135,89 +156,101 @@ export function createPeerGroupMigration(deps: WorkflowDeps, options: PeerGroupM
           log.error({ err, subcloudId: id }, 'migration step failed; the subcloud stays where it is');
           outcome[id] = 'error';
         }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(group.maxSubcloudRehoming, queue.length) }, worker));
+      }),
+    );
 
     async function migrateSubcloud(id: number): Promise<string> {
       const operationId = deterministicUuid(PEER_GROUP_MIGRATION, migrationId, String(id));
       const record = (step: string, command: SubcloudCommand) => subclouds.record(id, command, ctx(`${id}:${step}`));
       const at = () => clock.now().toISOString();
-      let s = await current(id);
-      if (!s) return 'deleted';
-      const mine = s.operation?.id === operationId;
-      if (mine && s.operation!.status === 'failed') return s.deployStatus;
-      if (!mine) {
-        if (!MIGRATABLE_STATES.includes(s.deployStatus)) return s.deployStatus;
-        await record('start', { type: 'StartDeployPhase', operationId, phase: 'rehome', at: at() });
-        s = (await current(id))!;
-      }
-      const address = String(s.rehomeData?.saved_payload['bootstrap-address'] ?? '');
       const fail = async (errorDescription: string) => {
         await record('fail', { type: 'FailDeployPhase', operationId, errorDescription, at: at() });
         return (await current(id))?.deployStatus ?? 'deleted';
       };
 
-      if (s.operation?.status === 'running' && s.deployStatus === D.preRehome) {
-        // The peers let go of the subcloud first (its copy there: unmanaged, rehome-pending).
-        for (const peer of available) {
-          const problem = await unmanageOnPeer(peer, s);
-          if (problem) return fail(problem);
-        }
+      const prepared = await preparing(async (): Promise<ActiveSubcloud | string> => {
         checkStopped();
-        await record('running', { type: 'ReportDeployProgress', operationId, running: true, at: at() });
-        let op: Operation;
-        try {
-          const saved = s.rehomeData?.saved_payload ?? {};
-          op = await agent.startOperation(
-            address,
-            {
-              id: operationId,
-              kind: 'rehome',
-              params: {
-                system_controller: { ...DEFAULT_SYSTEM_CONTROLLER, name: local.name, uuid: local.uuid },
-                ...(typeof saved.systemcontroller_gateway_address === 'string' ? { systemcontroller_gateway_address: saved.systemcontroller_gateway_address } : {}),
-                sysadmin_password: password,
-              },
-            },
-            { signal: abort.signal },
-          );
-        } catch (err) {
-          checkStopped();
-          return fail(agentProblem(s, address, err, 'start the rehome'));
+        let s = await current(id);
+        if (!s) return 'deleted';
+        const mine = s.operation?.id === operationId;
+        if (mine && s.operation!.status === 'failed') return s.deployStatus;
+        if (!mine) {
+          if (!MIGRATABLE_STATES.includes(s.deployStatus)) return s.deployStatus;
+          await record('start', { type: 'StartDeployPhase', operationId, phase: 'rehome', at: at() });
+          s = (await current(id))!;
         }
-        s = (await current(id))!;
-        const done = await follow(s, address, operationId, op);
-        if (typeof done === 'string') return fail(done);
-        await record('complete', { type: 'CompleteDeployPhase', operationId, at: at() });
-      } else if (s.operation?.status === 'running') {
-        // After a restart, mid-rehome: what does the agent know of the operation?
-        let op: Operation;
-        try {
-          op = await agent.operation(address, operationId, { signal: abort.signal });
-        } catch (err) {
-          checkStopped();
-          if (err instanceof AgentUnreachableError || (err instanceof AgentError && err.code === 'not_found')) {
-            await record('interrupted', { type: 'MarkInterruptedDeploy', at: at() });
-            return (await current(id))?.deployStatus ?? 'deleted';
+        if (s.operation?.status === 'running' && s.deployStatus === D.preRehome) {
+          // The peers let go of the subcloud first (its copy there: unmanaged, rehome-pending).
+          for (const peer of available) {
+            const problem = await unmanageOnPeer(peer, s);
+            if (problem) return fail(problem);
           }
-          throw err;
+        }
+        return s;
+      });
+      if (typeof prepared === 'string') return prepared;
+      const address = String(prepared.rehomeData?.saved_payload['bootstrap-address'] ?? '');
+
+      const rehomed = await rehoming(async (): Promise<string | undefined> => {
+        checkStopped();
+        let s = prepared;
+        if (s.operation?.status !== 'running') return undefined;
+        let op: Operation;
+        if (s.deployStatus === D.preRehome) {
+          await record('running', { type: 'ReportDeployProgress', operationId, running: true, at: at() });
+          try {
+            const saved = s.rehomeData?.saved_payload ?? {};
+            op = await agent.startOperation(
+              address,
+              {
+                id: operationId,
+                kind: 'rehome',
+                params: {
+                  system_controller: { ...DEFAULT_SYSTEM_CONTROLLER, name: local.name, uuid: local.uuid },
+                  ...(typeof saved.systemcontroller_gateway_address === 'string' ? { systemcontroller_gateway_address: saved.systemcontroller_gateway_address } : {}),
+                  sysadmin_password: password,
+                },
+              },
+              { signal: abort.signal },
+            );
+          } catch (err) {
+            checkStopped();
+            return fail(agentProblem(s, address, err, 'start the rehome'));
+          }
+          s = (await current(id))!;
+        } else {
+          // After a restart, mid-rehome: what does the agent know of the operation?
+          try {
+            op = await agent.operation(address, operationId, { signal: abort.signal });
+          } catch (err) {
+            checkStopped();
+            if (err instanceof AgentUnreachableError || (err instanceof AgentError && err.code === 'not_found')) {
+              await record('interrupted', { type: 'MarkInterruptedDeploy', at: at() });
+              return (await current(id))?.deployStatus ?? 'deleted';
+            }
+            throw err;
+          }
         }
         const done = await follow(s, address, operationId, op);
         if (typeof done === 'string') return fail(done);
         await record('complete', { type: 'CompleteDeployPhase', operationId, at: at() });
-      }
-      s = (await current(id))!;
-      if (s.deployStatus !== D.done) return s.deployStatus;
-      if (s.managementState === 'managed') return s.deployStatus;
-      if (!(await waitOnline(s.bootstrapAddress ?? address))) {
-        log.warn({ subcloud: s.name }, 'rehomed subcloud did not come online in time; left unmanaged');
-        return s.deployStatus;
-      }
-      await record('online', { type: 'RecordAvailability', reachable: true, consecutiveFailures: 0, at: at() });
-      const now = (await current(id))!;
-      await subclouds.update({ ...now, _id: String(id), revision: 0 } as unknown as SubcloudDoc, { managementState: 'managed' }, ctx(`${id}:manage`), true);
-      return (await current(id))?.deployStatus ?? 'deleted';
+        return undefined;
+      });
+      if (typeof rehomed === 'string') return rehomed;
+
+      return finishing(async () => {
+        checkStopped();
+        const s = (await current(id))!;
+        if (s.deployStatus !== D.done || s.managementState === 'managed') return s.deployStatus;
+        if (!(await waitOnline(s.bootstrapAddress ?? address))) {
+          log.warn({ subcloud: s.name }, 'rehomed subcloud did not come online in time; left unmanaged');
+          return s.deployStatus;
+        }
+        await record('online', { type: 'RecordAvailability', reachable: true, consecutiveFailures: 0, at: at() });
+        const now = (await current(id))!;
+        await subclouds.update({ ...now, _id: String(id), revision: 0 } as unknown as SubcloudDoc, { managementState: 'managed' }, ctx(`${id}:manage`), true);
+        return (await current(id))?.deployStatus ?? 'deleted';
+      });
     }
 
     /** Follows the rehome to its end: the operation, or why it failed. */
