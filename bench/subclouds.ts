@@ -11,13 +11,15 @@
 // projectedPosition) before and after idle cycles (no change on any subcloud). RSS of the site process at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../config.js';
 import { BENCH_TOKEN, childExecArgv, seconds } from './lib.js';
+import { freePort } from '../test/support/net.js';
+
+export { freePort };
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -73,14 +75,6 @@ export interface SubcloudsResults {
   warningSamples: string[];
 }
 
-/** A free TCP port on 127.0.0.1 (closed again: the child binds it). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export interface Proc {
   child: ChildProcess;

@@ -24,7 +24,7 @@
 // At least once: the checkpoint moves after a chunk's pushes ended; a chunk delivered again after a crash pushes
 // again, which is harmless (the peer's status is compared first, and the failure is keyed by the event).
 import type { Logger } from 'pino';
-import type { RecordedEvent, Subscription } from '../adapters/eventstore/port.js';
+import type { RecordedEvent } from '../adapters/eventstore/port.js';
 import { positionFromString, positionToString } from '../adapters/eventstore/port.js';
 import { peerDcmanager } from '../adapters/peer/peerDcmanager.js';
 import { aggregateStream } from '../commands/core/aggregateStream.js';
@@ -34,6 +34,7 @@ import { afterFailedPush, peerNeedsStatus, statusPushWanted, STATUS_PUSH_TRIGGER
 import { subcloudPeerGroupDecider, subcloudPeerGroupStream } from '../domain/distcloud/subcloudPeerGroup.js';
 import { systemPeerDecider, systemPeerStream } from '../domain/distcloud/systemPeer.js';
 import { PEER_GROUP_SYNC } from './peerGroupSync.js';
+import { eventFollower } from './eventFollower.js';
 import type { Workflow, WorkflowDeps } from './workflow.js';
 
 export const ASSOCIATION_STATUS_PUSH = 'association-status-push';
@@ -79,8 +80,6 @@ export function createAssociationStatusPush(deps: WorkflowDeps, options: Associa
   const { eventStore, readStore, upcasters, clock } = deps;
   const logger: Logger = deps.logger.child({ workflow: ASSOCIATION_STATUS_PUSH });
   let stopping = false;
-  let subscription: Subscription | undefined;
-  let loop: Promise<void> | undefined;
   let position = 0n;
   let waiters: { at: bigint; resolve: () => void }[] = [];
 
@@ -168,28 +167,16 @@ export function createAssociationStatusPush(deps: WorkflowDeps, options: Associa
     for (const w of ready) w.resolve();
   }
 
-  async function follow(from: bigint) {
-    let backoff = 100;
-    position = from;
-    while (!stopping) {
-      subscription = eventStore.subscribeToAll({ from: position === 0n ? 'start' : position });
-      try {
-        for await (const chunk of subscription) {
-          if (stopping) break;
-          await handle(chunk);
-          const last = chunk[chunk.length - 1]!.position;
-          await saveCheckpoint(last);
-          passed(last);
-          backoff = 100;
-        }
-      } catch (err) {
-        if (!stopping) logger.warn({ err }, 'status push subscription failed; resubscribing');
-      }
-      if (stopping) break;
-      await new Promise((r) => setTimeout(r, backoff).unref());
-      backoff = Math.min(backoff * 2, 5_000);
-    }
-  }
+  const follower = eventFollower({
+    eventStore,
+    readStore,
+    checkpoint: ASSOCIATION_STATUS_PUSH_CHECKPOINT,
+    logger,
+    onChunk: async (chunk) => {
+      await handle(chunk);
+    },
+    onPassed: passed,
+  });
 
   return {
     name: ASSOCIATION_STATUS_PUSH,
@@ -199,13 +186,12 @@ export function createAssociationStatusPush(deps: WorkflowDeps, options: Associa
       // history would push statuses recorded long ago over what the peer set since (a non-primary's local
       // out-of-sync, spec §3.2); the statuses recorded before were pushed then, or are pushed when they next change.
       const stored = await storedCheckpoint();
-      loop = follow(stored === 0n ? await eventStore.headPosition() : stored);
+      position = stored === 0n ? await eventStore.headPosition() : stored;
+      await follower.start(position);
     },
     async stop() {
       stopping = true;
-      subscription?.close();
-      await loop;
-      loop = undefined;
+      await follower.stop();
       for (const w of waiters) w.resolve();
       waiters = [];
     },
@@ -223,7 +209,7 @@ export function createAssociationStatusPush(deps: WorkflowDeps, options: Associa
       return reports;
     },
     async settled() {
-      if (!loop) throw new Error('the status push is not following; start() it first');
+      if (!follower.following()) throw new Error('the status push is not following; start() it first');
       for (;;) {
         const head = await eventStore.headPosition();
         if (position >= head || stopping) return;

@@ -13,6 +13,8 @@ export interface EventFollowerOptions {
   checkpoint: string;
   logger: Logger;
   onChunk: (chunk: RecordedEvent[]) => Promise<void> | void;
+  /** After a chunk's checkpoint was saved (a workflow's settled() waits on this). */
+  onPassed?: (position: bigint) => void;
 }
 
 export function eventFollower(o: EventFollowerOptions) {
@@ -36,6 +38,7 @@ export function eventFollower(o: EventFollowerOptions) {
           await o.onChunk(chunk);
           position = chunk[chunk.length - 1]!.position;
           await o.readStore.bulkWrite([], { name: o.checkpoint, position: positionToString(position) });
+          o.onPassed?.(position);
           backoff = 100;
         }
       } catch (err) {
@@ -50,11 +53,13 @@ export function eventFollower(o: EventFollowerOptions) {
   return {
     /** The stored checkpoint (0 before the first chunk). */
     stored,
-    /** Starts following from the stored checkpoint. */
-    async start() {
+    /** Starts following from `from` (default: the stored checkpoint; 0 is the beginning). */
+    async start(from?: bigint) {
       stopping = false;
-      loop = follow(await stored());
+      loop = follow(from ?? (await stored()));
     },
+    /** True between start() and stop(). */
+    following: () => loop !== undefined,
     async stop() {
       stopping = true;
       subscription?.close();

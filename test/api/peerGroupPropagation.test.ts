@@ -3,15 +3,13 @@
 // counts as failed), and deleting a primary association cleans B's side up first (its copies of the subclouds, its
 // association, its group), or leaves A's association `failed` with dcmanager's message when B's side cannot be
 // cleaned (422), or answers 500 when the peer cannot be reached (the association kept).
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../commands/core/context.js';
 import { createPeerGroupSync } from '../../workflows/peerGroupSync.js';
 import { createPeerMonitor, type PeerMonitor } from '../../workflows/peerMonitor.js';
 import { systemPeerBody } from '../support/geo.js';
-import { settle, startPeeredSites, type PeeredSites } from '../support/peeredSites.js';
+import { addPeerGroupMember, settle, startPeeredSites, type PeeredSites } from '../support/peeredSites.js';
 import type { TestSite } from '../support/site.js';
-import { bootstrap, SYSADMIN_B64 } from '../unit/domain/subcloudFixtures.js';
 
 let sites: PeeredSites;
 let a: TestSite;
@@ -28,32 +26,8 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => sites?.stop());
 
-/** Subcloud `n` on A: deployed, online, managed, then a member of `group` with its rehome data. */
-async function addMember(n: number, group: string) {
-  const oam = `10.10.${10 + n}`;
-  const values = bootstrap({
-    name: `sc${n}`,
-    management_subnet: `192.168.${100 + n}.0/24`,
-    management_start_address: `192.168.${100 + n}.2`,
-    management_end_address: `192.168.${100 + n}.50`,
-    management_gateway_address: `192.168.${100 + n}.1`,
-    external_oam_subnet: `${oam}.0/24`,
-    external_oam_gateway_address: `${oam}.1`,
-    external_oam_floating_address: `${oam}.12`,
-  });
-  const added = await a.form('POST', '/v1.0/subclouds/', { sysadmin_password: SYSADMIN_B64, 'bootstrap-address': `${oam}.12` }, { bootstrap_values: stringify(values) });
-  ok(added);
-  const id = added.json.id as number;
-  const ctx = () => systemContext(a.clock.now(), 'test');
-  const at = a.clock.now().toISOString();
-  const record = a.site.commands.subclouds.record;
-  await record(id, { type: 'StartDeployPhase', operationId: `op-${n}`, phase: 'bootstrap', at }, ctx());
-  await record(id, { type: 'CompleteDeployPhase', operationId: `op-${n}`, deployComplete: true, at }, ctx());
-  await record(id, { type: 'RecordAvailability', reachable: true, consecutiveFailures: 0, at }, ctx());
-  ok(await a.form('PATCH', `/v1.0/subclouds/${id}`, { 'management-state': 'managed' }));
-  ok(await a.form('PATCH', `/v1.0/subclouds/${id}`, { peer_group: group, bootstrap_address: `${oam}.12` }, { bootstrap_values: stringify(values) }));
-  return id;
-}
+/** Subcloud `n` on A, a member of `group` (test/support/peeredSites.ts). */
+const addMember = async (n: number, group: string) => (await addPeerGroupMember(a, n, group)).id;
 
 /** A's group `name` with the members, associated with B (priority 2); synced to B when `sync`. */
 async function protectedGroup(name: string, memberNumbers: number[], sync = true) {

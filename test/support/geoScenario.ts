@@ -4,23 +4,17 @@
 // Time is compressed through configuration (WORKFLOW_TIME_SCALE, SUBCLOUD_AUDIT_INTERVAL), never by sleeping for
 // the real intervals.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { startFleetSimulator, type FleetSimulator } from '../../simulator/fleet.js';
+import { freePort } from './net.js';
 import { killAllSiteProcesses, startSiteProcess, type SiteProcess } from './process.js';
+
+export { freePort };
 
 export type SiteName = 'a' | 'b';
 
-/** A free TCP port on 127.0.0.1 (released before it is used; the race is harmless on a test machine). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export interface GeoScenarioOptions {
   subclouds: number;

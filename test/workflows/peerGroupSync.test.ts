@@ -5,19 +5,16 @@
 // pushed at once. runOnce() drives the workflow without a subscription; the started workflow is waited for with
 // settled().
 import { rmSync } from 'node:fs';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { positionToString } from '../../adapters/eventstore/port.js';
 import type { PeerDirectory } from '../../adapters/peer/peerDirectory.js';
 import type { PeerSession } from '../../adapters/peer/peerSession.js';
-import { systemContext } from '../../commands/core/context.js';
 import { peerGroupAssociationStream } from '../../domain/distcloud/peerGroupAssociation.js';
 import { createPeerGroupSync, PEER_GROUP_SYNC_CHECKPOINT, peerGroupSync, type PeerGroupSync } from '../../workflows/peerGroupSync.js';
 import type { WorkflowDeps } from '../../workflows/workflow.js';
 import { systemPeerBody } from '../support/geo.js';
-import { PEER_PASSWORDS, settle, startPeeredSites, type PeeredSites } from '../support/peeredSites.js';
+import { addPeerGroupMember, PEER_PASSWORDS, settle, startPeeredSites, type PeeredSites } from '../support/peeredSites.js';
 import { startTestSite, type TestSite } from '../support/site.js';
-import { bootstrap, SYSADMIN_B64 } from '../unit/domain/subcloudFixtures.js';
 
 const PEER_GATEWAY = '192.168.204.102';
 let sites: PeeredSites;
@@ -34,32 +31,8 @@ afterAll(async () => sites?.stop());
 
 const ok = (r: { status: number; json?: unknown }) => expect(r.status, JSON.stringify(r.json)).toBe(200);
 
-/** Subcloud `n` on A: deployed, online, managed, then a member of `group` with its rehome data. */
-async function addMember(n: number, group: string) {
-  const oam = `10.10.${10 + n}`;
-  const values = bootstrap({
-    name: `sc${n}`,
-    management_subnet: `192.168.${100 + n}.0/24`,
-    management_start_address: `192.168.${100 + n}.2`,
-    management_end_address: `192.168.${100 + n}.50`,
-    management_gateway_address: `192.168.${100 + n}.1`,
-    external_oam_subnet: `${oam}.0/24`,
-    external_oam_gateway_address: `${oam}.1`,
-    external_oam_floating_address: `${oam}.12`,
-  });
-  const added = await a.form('POST', '/v1.0/subclouds/', { sysadmin_password: SYSADMIN_B64, 'bootstrap-address': `${oam}.12`, location: `rack ${n}` }, { bootstrap_values: stringify(values) });
-  ok(added);
-  const id = added.json.id as number;
-  const ctx = () => systemContext(a.clock.now(), 'test');
-  const at = a.clock.now().toISOString();
-  const record = a.site.commands.subclouds.record;
-  await record(id, { type: 'StartDeployPhase', operationId: `op-${n}`, phase: 'bootstrap', at }, ctx());
-  await record(id, { type: 'CompleteDeployPhase', operationId: `op-${n}`, deployComplete: true, at }, ctx());
-  await record(id, { type: 'RecordAvailability', reachable: true, consecutiveFailures: 0, at }, ctx());
-  ok(await a.form('PATCH', `/v1.0/subclouds/${id}`, { 'management-state': 'managed' }));
-  ok(await a.form('PATCH', `/v1.0/subclouds/${id}`, { peer_group: group, bootstrap_address: `${oam}.12` }, { bootstrap_values: stringify(values) }));
-  return { id, region: added.json['region-name'] as string, address: `${oam}.12` };
-}
+/** Subcloud `n` on A, a member of `group` (test/support/peeredSites.ts). */
+const addMember = (n: number, group: string) => addPeerGroupMember(a, n, group, { location: `rack ${n}` });
 
 /** A's peer group (primary: priority 0). */
 async function addGroup(name: string) {
