@@ -35,7 +35,7 @@
 // for the restart rule.
 import type { Logger } from 'pino';
 import { stringify } from 'yaml';
-import type { RecordedEvent, Subscription } from '../adapters/eventstore/port.js';
+import type { RecordedEvent } from '../adapters/eventstore/port.js';
 import { positionFromString, positionToString } from '../adapters/eventstore/port.js';
 import { peerDcmanager, type PeerDcmanager, type PeerDoc } from '../adapters/peer/peerDcmanager.js';
 import { systemContext } from '../commands/core/context.js';
@@ -72,6 +72,7 @@ import type { PeerGroupAssociationDoc } from '../projections/distcloud/peerGroup
 import type { SubcloudDoc } from '../projections/distcloud/subclouds.js';
 import type { SubcloudPeerGroupDoc } from '../projections/distcloud/subcloudPeerGroups.js';
 import type { SystemPeerDoc } from '../projections/distcloud/systemPeers.js';
+import { eventFollower } from './eventFollower.js';
 import type { Workflow, WorkflowDeps } from './workflow.js';
 
 export const PEER_GROUP_SYNC = 'peer-group-sync';
@@ -151,8 +152,6 @@ export function createPeerGroupSync(deps: WorkflowDeps, options: PeerGroupSyncOp
   const { eventStore, readStore, clock } = deps;
   const logger: Logger = deps.logger.child({ workflow: PEER_GROUP_SYNC });
   let stopping = false;
-  let subscription: Subscription | undefined;
-  let loop: Promise<void> | undefined;
   /** The last position taken from `$all`, and who waits for it to pass a point (settled()). */
   let position = 0n;
   let waiters: { at: bigint; resolve: () => void }[] = [];
@@ -388,29 +387,18 @@ export function createPeerGroupSync(deps: WorkflowDeps, options: PeerGroupSyncOp
     for (const w of ready) w.resolve();
   }
 
-  async function follow(from: bigint) {
-    let backoff = 100;
-    position = from;
-    while (!stopping) {
-      subscription = eventStore.subscribeToAll({ from: position === 0n ? 'start' : position });
-      try {
-        for await (const chunk of subscription) {
-          if (stopping) break;
-          if (deps.geo) for (const r of requestsIn(chunk)) void enqueue(r);
-          // Taken, not done: a trigger in flight at a crash is the restart rule's, never run again.
-          const last = chunk[chunk.length - 1]!.position;
-          await saveCheckpoint(last);
-          passed(last);
-          backoff = 100;
-        }
-      } catch (err) {
-        if (!stopping) logger.warn({ err }, 'sync workflow subscription failed; resubscribing');
-      }
-      if (stopping) break;
-      await new Promise((r) => setTimeout(r, backoff).unref());
-      backoff = Math.min(backoff * 2, 5_000);
-    }
-  }
+  // Taken, not done: the checkpoint moves past a trigger once it is queued; one in flight at a crash is the restart
+  // rule's, never run again.
+  const follower = eventFollower({
+    eventStore,
+    readStore,
+    checkpoint: PEER_GROUP_SYNC_CHECKPOINT,
+    logger,
+    onChunk: (chunk) => {
+      if (deps.geo) for (const r of requestsIn(chunk)) void enqueue(r);
+    },
+    onPassed: passed,
+  });
 
   const storedCheckpoint = async () => {
     const c = await readStore.getCheckpoint(PEER_GROUP_SYNC_CHECKPOINT);
@@ -423,13 +411,12 @@ export function createPeerGroupSync(deps: WorkflowDeps, options: PeerGroupSyncOp
       stopping = false;
       const from = await storedCheckpoint();
       await recover();
-      loop = follow(from);
+      position = from;
+      await follower.start(from);
     },
     async stop() {
       stopping = true;
-      subscription?.close();
-      await loop;
-      loop = undefined;
+      await follower.stop();
       await Promise.allSettled([...running]);
       for (const w of waiters) w.resolve();
       waiters = [];
@@ -449,7 +436,7 @@ export function createPeerGroupSync(deps: WorkflowDeps, options: PeerGroupSyncOp
       return Promise.all(reports);
     },
     async settled() {
-      if (!loop) throw new Error('the sync workflow is not following; start() it first');
+      if (!follower.following()) throw new Error('the sync workflow is not following; start() it first');
       for (;;) {
         const head = await eventStore.headPosition();
         if (position < head) await new Promise<void>((resolve) => waiters.push({ at: head, resolve }));

@@ -36,8 +36,7 @@
 // running on the agent and is resumed as above after a restart).
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
-import type { RecordedEvent, Subscription } from '../adapters/eventstore/port.js';
-import { positionFromString, positionToString } from '../adapters/eventstore/port.js';
+import type { RecordedEvent } from '../adapters/eventstore/port.js';
 import type { Doc } from '../adapters/readstore/port.js';
 import type { Operation, OperationKind, SystemControllerRef } from '../adapters/subcloudAgent/contract.js';
 import { SecretUnavailableError } from '../adapters/secrets/secretBox.js';
@@ -56,6 +55,7 @@ import {
   type SubcloudCommand,
   type SubcloudFields,
 } from '../domain/distcloud/subcloud.js';
+import { eventFollower } from './eventFollower.js';
 import type { Workflow, WorkflowDeps, WorkflowFactory } from './workflow.js';
 
 export const SUBCLOUD_DEPLOY_WORKFLOW = 'subcloud-deploy';
@@ -130,8 +130,6 @@ function deployWorkflow(deps: WorkflowDeps, options: SubcloudDeployOptions): Wor
   };
   let stopping = false;
   let abort = stopController();
-  let subscription: Subscription | undefined;
-  let loop: Promise<void> | undefined;
   /** Subcloud ids waiting for a slot, and those queued or running (never twice). */
   const waiting: number[] = [];
   const known = new Set<number>();
@@ -378,43 +376,22 @@ function deployWorkflow(deps: WorkflowDeps, options: SubcloudDeployOptions): Wor
     }
   }
 
-  async function follow(from: bigint) {
-    let position = from;
-    let backoff = 100;
-    while (!stopping) {
-      subscription = eventStore.subscribeToAll({ from: position === 0n ? 'start' : position });
-      try {
-        for await (const chunk of subscription) {
-          if (stopping) break;
-          await onEvents(chunk);
-          position = chunk[chunk.length - 1]!.position;
-          await readStore.bulkWrite([], { name: SUBCLOUD_DEPLOY_CHECKPOINT, position: positionToString(position) });
-          backoff = 100;
-        }
-      } catch (err) {
-        if (!stopping) logger.warn({ err }, 'deploy workflow subscription failed; resubscribing');
-      }
-      if (stopping) break;
-      await new Promise((r) => setTimeout(r, backoff).unref());
-      backoff = Math.min(backoff * 2, 5_000);
-    }
-  }
+  const follower = eventFollower({ eventStore, readStore, checkpoint: SUBCLOUD_DEPLOY_CHECKPOINT, logger, onChunk: onEvents });
 
   return {
     name: SUBCLOUD_DEPLOY_WORKFLOW,
     async start() {
       stopping = false;
       abort = stopController();
-      const checkpoint = await readStore.getCheckpoint(SUBCLOUD_DEPLOY_CHECKPOINT);
+      const from = await follower.stored();
       await recover();
-      loop = follow(checkpoint === null ? 0n : positionFromString(checkpoint));
+      await follower.start(from);
     },
     async stop() {
       stopping = true;
       waiting.length = 0;
-      subscription?.close();
       abort.abort(new Stopped('the deploy workflow is stopping'));
-      await loop;
+      await follower.stop();
       await Promise.all([...running]);
     },
   };
