@@ -80,8 +80,6 @@ export function createAssociationStatusPush(deps: WorkflowDeps, options: Associa
   const { eventStore, readStore, upcasters, clock } = deps;
   const logger: Logger = deps.logger.child({ workflow: ASSOCIATION_STATUS_PUSH });
   let stopping = false;
-  let position = 0n;
-  let waiters: { at: bigint; resolve: () => void }[] = [];
 
   /** Per association, the last event of the chunk that asks for a push. */
   function requestsIn(chunk: RecordedEvent[]): Map<number, string> {
@@ -160,13 +158,6 @@ export function createAssociationStatusPush(deps: WorkflowDeps, options: Associa
     return c === null ? 0n : positionFromString(c);
   };
 
-  function passed(at: bigint) {
-    position = at;
-    const ready = waiters.filter((w) => w.at <= at);
-    waiters = waiters.filter((w) => w.at > at);
-    for (const w of ready) w.resolve();
-  }
-
   const follower = eventFollower({
     eventStore,
     readStore,
@@ -175,7 +166,6 @@ export function createAssociationStatusPush(deps: WorkflowDeps, options: Associa
     onChunk: async (chunk) => {
       await handle(chunk);
     },
-    onPassed: passed,
   });
 
   return {
@@ -186,14 +176,11 @@ export function createAssociationStatusPush(deps: WorkflowDeps, options: Associa
       // history would push statuses recorded long ago over what the peer set since (a non-primary's local
       // out-of-sync, spec §3.2); the statuses recorded before were pushed then, or are pushed when they next change.
       const stored = await storedCheckpoint();
-      position = stored === 0n ? await eventStore.headPosition() : stored;
-      await follower.start(position);
+      await follower.start(stored === 0n ? await eventStore.headPosition() : stored);
     },
     async stop() {
       stopping = true;
       await follower.stop();
-      for (const w of waiters) w.resolve();
-      waiters = [];
     },
     async runOnce() {
       let at = await storedCheckpoint();
@@ -212,8 +199,8 @@ export function createAssociationStatusPush(deps: WorkflowDeps, options: Associa
       if (!follower.following()) throw new Error('the status push is not following; start() it first');
       for (;;) {
         const head = await eventStore.headPosition();
-        if (position >= head || stopping) return;
-        await new Promise<void>((resolve) => waiters.push({ at: head, resolve }));
+        if (follower.position() >= head || stopping) return;
+        await follower.reached(head);
       }
     },
   };

@@ -13,14 +13,24 @@ export interface EventFollowerOptions {
   checkpoint: string;
   logger: Logger;
   onChunk: (chunk: RecordedEvent[]) => Promise<void> | void;
-  /** After a chunk's checkpoint was saved (a workflow's settled() waits on this). */
-  onPassed?: (position: bigint) => void;
 }
+
+export type EventFollower = ReturnType<typeof eventFollower>;
 
 export function eventFollower(o: EventFollowerOptions) {
   let stopping = false;
   let subscription: Subscription | undefined;
   let loop: Promise<void> | undefined;
+  /** The last position taken, and who waits for it to reach a point (a workflow's settled()). */
+  let position = 0n;
+  let waiters: { at: bigint; resolve: () => void }[] = [];
+
+  function passed(at: bigint) {
+    position = at;
+    const ready = waiters.filter((w) => w.at <= at);
+    waiters = waiters.filter((w) => w.at > at);
+    for (const w of ready) w.resolve();
+  }
 
   const stored = async () => {
     const c = await o.readStore.getCheckpoint(o.checkpoint);
@@ -28,7 +38,7 @@ export function eventFollower(o: EventFollowerOptions) {
   };
 
   async function follow(from: bigint) {
-    let position = from;
+    position = from;
     let backoff = 100;
     while (!stopping) {
       subscription = o.eventStore.subscribeToAll({ from: position === 0n ? 'start' : position });
@@ -38,7 +48,7 @@ export function eventFollower(o: EventFollowerOptions) {
           await o.onChunk(chunk);
           position = chunk[chunk.length - 1]!.position;
           await o.readStore.bulkWrite([], { name: o.checkpoint, position: positionToString(position) });
-          o.onPassed?.(position);
+          passed(position);
           backoff = 100;
         }
       } catch (err) {
@@ -56,7 +66,15 @@ export function eventFollower(o: EventFollowerOptions) {
     /** Starts following from `from` (default: the stored checkpoint; 0 is the beginning). */
     async start(from?: bigint) {
       stopping = false;
-      loop = follow(from ?? (await stored()));
+      position = from ?? (await stored());
+      loop = follow(position);
+    },
+    /** The last position taken from `$all`. */
+    position: () => position,
+    /** Resolves once the follower has taken `$all` up to `at` (or stopped). */
+    reached(at: bigint): Promise<void> {
+      if (position >= at || !loop) return Promise.resolve();
+      return new Promise<void>((resolve) => waiters.push({ at, resolve }));
     },
     /** True between start() and stop(). */
     following: () => loop !== undefined,
@@ -65,6 +83,7 @@ export function eventFollower(o: EventFollowerOptions) {
       subscription?.close();
       await loop;
       loop = undefined;
+      for (const w of waiters.splice(0)) w.resolve();
     },
   };
 }

@@ -152,9 +152,6 @@ export function createPeerGroupSync(deps: WorkflowDeps, options: PeerGroupSyncOp
   const { eventStore, readStore, clock } = deps;
   const logger: Logger = deps.logger.child({ workflow: PEER_GROUP_SYNC });
   let stopping = false;
-  /** The last position taken from `$all`, and who waits for it to pass a point (settled()). */
-  let position = 0n;
-  let waiters: { at: bigint; resolve: () => void }[] = [];
   /** Per association: the chain its syncs run in. */
   const chains = new Map<number, Promise<unknown>>();
   const running = new Set<Promise<SyncReport>>();
@@ -380,13 +377,6 @@ export function createPeerGroupSync(deps: WorkflowDeps, options: PeerGroupSyncOp
 
   const saveCheckpoint = (at: bigint) => readStore.bulkWrite([], { name: PEER_GROUP_SYNC_CHECKPOINT, position: positionToString(at) });
 
-  function passed(at: bigint) {
-    position = at;
-    const ready = waiters.filter((w) => w.at <= at);
-    waiters = waiters.filter((w) => w.at > at);
-    for (const w of ready) w.resolve();
-  }
-
   // Taken, not done: the checkpoint moves past a trigger once it is queued; one in flight at a crash is the restart
   // rule's, never run again.
   const follower = eventFollower({
@@ -397,7 +387,6 @@ export function createPeerGroupSync(deps: WorkflowDeps, options: PeerGroupSyncOp
     onChunk: (chunk) => {
       if (deps.geo) for (const r of requestsIn(chunk)) void enqueue(r);
     },
-    onPassed: passed,
   });
 
   const storedCheckpoint = async () => {
@@ -411,15 +400,12 @@ export function createPeerGroupSync(deps: WorkflowDeps, options: PeerGroupSyncOp
       stopping = false;
       const from = await storedCheckpoint();
       await recover();
-      position = from;
       await follower.start(from);
     },
     async stop() {
       stopping = true;
       await follower.stop();
       await Promise.allSettled([...running]);
-      for (const w of waiters) w.resolve();
-      waiters = [];
     },
     recover,
     async runOnce() {
@@ -439,7 +425,7 @@ export function createPeerGroupSync(deps: WorkflowDeps, options: PeerGroupSyncOp
       if (!follower.following()) throw new Error('the sync workflow is not following; start() it first');
       for (;;) {
         const head = await eventStore.headPosition();
-        if (position < head) await new Promise<void>((resolve) => waiters.push({ at: head, resolve }));
+        if (follower.position() < head) await follower.reached(head);
         await Promise.all([...running]);
         if (stopping || (running.size === 0 && (await eventStore.headPosition()) === head)) return;
       }
