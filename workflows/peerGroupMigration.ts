@@ -34,7 +34,6 @@ import { DEPLOY_STATUS as D, type ActiveSubcloud, type SubcloudCommand } from '.
 import { PRIMARY_PRIORITY, subcloudPeerGroupStream, type MigrationStart } from '../domain/distcloud/subcloudPeerGroup.js';
 import type { PeerGroupAssociationDoc } from '../projections/distcloud/peerGroupAssociations.js';
 import type { SubcloudPeerGroupDoc } from '../projections/distcloud/subcloudPeerGroups.js';
-import type { SubcloudDoc } from '../projections/distcloud/subclouds.js';
 import type { SystemPeerDoc } from '../projections/distcloud/systemPeers.js';
 import { eventFollower } from './eventFollower.js';
 import { DEFAULT_SYSTEM_CONTROLLER } from './subcloudDeploy.js';
@@ -248,7 +247,7 @@ export function createPeerGroupMigration(deps: WorkflowDeps, options: PeerGroupM
         }
         await record('online', { type: 'RecordAvailability', reachable: true, consecutiveFailures: 0, at: at() });
         const now = (await current(id))!;
-        await subclouds.update({ ...now, _id: String(id), revision: 0 } as unknown as SubcloudDoc, { managementState: 'managed' }, ctx(`${id}:manage`), true);
+        await subclouds.update(now, { managementState: 'managed' }, ctx(`${id}:manage`), true);
         return (await current(id))?.deployStatus ?? 'deleted';
       });
     }

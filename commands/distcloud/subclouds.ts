@@ -227,8 +227,11 @@ export function subcloudCommands(deps: SubcloudCommandDeps) {
     return { position, infoMessage: ids.length ? outOfSyncMessage(ids) : undefined };
   }
 
-  /** `before`: the subcloud as the caller found it in the read model (its peer group decides which rules apply). */
-  async function update(before: SubcloudDoc, patch: SubcloudPatch, ctx: CommandContext, fromAnotherDc = false): Promise<SubcloudWriteResult> {
+  /**
+   * `before`: the subcloud as the caller found it, in the read model or its stream (its peer group decides which
+   * rules apply).
+   */
+  async function update(before: SubcloudDoc | ActiveSubcloud, patch: SubcloudPatch, ctx: CommandContext, fromAnotherDc = false): Promise<SubcloudWriteResult> {
     const id = before.id;
     const { groupRef, ...rest } = patch;
     const changes: SubcloudChanges = { ...rest, ...(groupRef !== undefined ? { groupId: await resolveGroup(groupRef) } : {}) };
