@@ -63,6 +63,10 @@ import { availabilityAudit } from './workflows/availabilityAudit.js';
 import { peerMonitor } from './workflows/peerMonitor.js';
 import { peerGroupSync } from './workflows/peerGroupSync.js';
 import { peerGroupMigration } from './workflows/peerGroupMigration.js';
+import { podManagerCommands } from './commands/composable/podManagers.js';
+import { podManagersProjection } from './projections/composable/podManagers.js';
+import { podManagersRouter } from './api/composable/podManagers.js';
+import { probePodManager } from './adapters/podManager/redfishProbe.js';
 import { createPeerGroupAuditor } from './workflows/peerGroupAudit.js';
 import { associationStatusPush } from './workflows/associationStatusPush.js';
 import { peerPropagation } from './commands/distcloud/peerPropagation.js';
@@ -82,6 +86,7 @@ export const PROJECTIONS = [
   asAny(usersProjection),
   asAny(revokedTokensProjection),
   asAny(auditLogProjection),
+  asAny(podManagersProjection),
 ];
 
 /** The site's workflows, in start order (each file under workflows/ adds itself here). */
@@ -198,6 +203,7 @@ export function createSite(o: SiteOptions) {
     geo: { localSystem: getLocalSystem, associations },
   });
   const alarms = faultAlarmCommands(handle);
+  const podManagers = podManagerCommands({ handle, uniqueness: unique, eventStore, readStore, upcasters, secrets, probe: probePodManager });
   const directory = peerDirectory({ secrets, clock });
   const propagation = peerPropagation({ readStore, directory, associations, localSystem: getLocalSystem, logger });
   const runner = projectionRunner({
@@ -264,6 +270,7 @@ export function createSite(o: SiteOptions) {
           '/v1.0/system-peers': systemPeersRouter({ commands: peers, readStore, clock, writes }),
           '/v1.0/subcloud-peer-groups': subcloudPeerGroupsRouter({ commands: peerGroups, readStore, clock, writes, propagation, auditor }),
           '/v1.0/peer-group-associations': peerGroupAssociationsRouter({ commands: associations, readStore, clock, writes, propagation }),
+          '/v1/pod_managers': podManagersRouter({ commands: podManagers, readStore, clock, writes }),
           '/v1': systemRouter({ localSystem: getLocalSystem, softwareVersion: o.config.softwareVersion }),
           '/history': historyRouter({ eventStore, readStore, upcasters }),
           '/v3': keystoneRouter({ identity, readStore, clock, writes, limiter: loginLimiter(clock), publicUrl: o.config.publicUrl }),
@@ -280,7 +287,7 @@ export function createSite(o: SiteOptions) {
     eventStore,
     readStore,
     runner,
-    commands: { groups, subclouds, identity, peers, peerGroups, associations, alarms },
+    commands: { groups, subclouds, identity, peers, peerGroups, associations, alarms, podManagers },
     /** This site's UUID and name (after start). */
     localSystem: getLocalSystem,
     agent,

@@ -10,6 +10,7 @@ import { localSystemDecider } from './distcloud/localSystem.js';
 import { peerGroupAssociationDecider } from './distcloud/peerGroupAssociation.js';
 import { subcloudPeerGroupDecider } from './distcloud/subcloudPeerGroup.js';
 import { systemPeerDecider } from './distcloud/systemPeer.js';
+import { podManagerDecider } from './composable/podManager.js';
 
 export interface AggregateKind {
   /** The stream prefix: streams are `<name>-<id>`. */
@@ -30,6 +31,7 @@ export const AGGREGATES: AggregateKind[] = [
   kind('subcloudPeerGroup', subcloudPeerGroupDecider),
   kind('peerGroupAssociation', peerGroupAssociationDecider),
   kind('alarm', faultAlarmDecider),
+  kind('podManager', podManagerDecider),
   kind('reservation', reservationDecider),
   kind('sequence', sequenceDecider),
 ];

@@ -96,6 +96,12 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
   dc('GET', '/v1.0/alarms', 'alarm_manager:get', R),
   // sysinv's system (a peer site checks the UUID there)
   { method: 'GET', path: '/v1/isystems', name: 'sysinv:system:get', rule: R },
+  // Valence: pod managers (Valence itself has no policy; fleetledger reads with the reader rule, writes as admin/configurator)
+  { method: 'GET', path: '/v1/pod_managers', name: 'valence:pod_managers:get', rule: R },
+  { method: 'GET', path: '/v1/pod_managers/:uuid', name: 'valence:pod_managers:get', rule: R },
+  { method: 'POST', path: '/v1/pod_managers', name: 'valence:pod_managers:create', rule: W },
+  { method: 'PATCH', path: '/v1/pod_managers/:uuid', name: 'valence:pod_managers:modify', rule: W },
+  { method: 'DELETE', path: '/v1/pod_managers/:uuid', name: 'valence:pod_managers:delete', rule: W },
   // fleetledger: history (read-only, as any dcmanager "get")
   { method: 'GET', path: '/history/streams/:stream', name: 'history:get', rule: R },
   { method: 'GET', path: '/history/audit', name: 'history:get', rule: R },

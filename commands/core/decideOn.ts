@@ -1,4 +1,4 @@
-// The common shape of a command on one aggregate with an integer id: run the decider on `<prefix>-<id>` and answer
+// The common shape of a command on one aggregate with an id (an integer, or a UUID): run the decider on `<prefix>-<id>` and answer
 // with what an API write needs (state, revision for the ETag, position for read-your-writes).
 import type { Decider, DomainEvent } from '../../domain/core/decider.js';
 import type { CommandContext } from './context.js';
@@ -11,12 +11,12 @@ export interface WriteResult<State> {
   position: bigint | undefined;
 }
 
-export function decideOn<State, Command, Event extends DomainEvent>(
+export function decideOn<State, Command, Event extends DomainEvent, Id extends number | string = number>(
   handle: Handle,
-  streamOf: (id: number) => string,
+  streamOf: (id: Id) => string,
   decider: Decider<State, Command, Event>,
 ) {
-  return async (id: number, command: Command, context: CommandContext, ifMatch?: bigint): Promise<WriteResult<State>> => {
+  return async (id: Id, command: Command, context: CommandContext, ifMatch?: bigint): Promise<WriteResult<State>> => {
     const r = await handle({ streamId: streamOf(id), decider, command, context, ...(ifMatch !== undefined ? { ifMatch } : {}) });
     return { state: r.state, revision: r.revision, position: r.position };
   };
