@@ -17,6 +17,8 @@
 //   in-sync, unless the peer's association is out-of-sync and a rehome failed (the §3.2 exception: the corrected
 //   rehome data has still to be migrated);
 // - otherwise: nothing.
+// The association statuses it sets are those of the group's association with this peer only (dcmanager's
+// update_sync_status is per peer): a group protected by several peers keeps the others' statuses.
 import type { Logger } from 'pino';
 import { peerDcmanager, type PeerDoc } from '../adapters/peer/peerDcmanager.js';
 import { randomUUID } from 'node:crypto';
@@ -81,7 +83,7 @@ export function createPeerGroupAuditor(deps: WorkflowDeps, options: { peerTimeou
 
     if (remote.migration_status === 'migrating') {
       for (const s of await members(local.id)) await mirror(s, D.rehomePending);
-      await geo.associations.markGroupSyncStatus(local.id, 'out-of-sync', ctx('out-of-sync'));
+      await geo.associations.markGroupSyncStatus(local.id, 'out-of-sync', ctx('out-of-sync'), false, peer.id);
       log.info('peer site is migrating the group: members unmanaged and rehome-pending');
       return { action: 'mirrored-migrating', message: null };
     }
@@ -101,7 +103,7 @@ export function createPeerGroupAuditor(deps: WorkflowDeps, options: { peerTimeou
         try {
           await deps.subclouds.remove(s.id, ctx(`${s.id}:delete`), true);
         } catch (err) {
-          await geo.associations.markGroupSyncStatus(local.id, 'out-of-sync', ctx('delete-failed'));
+          await geo.associations.markGroupSyncStatus(local.id, 'out-of-sync', ctx('delete-failed'), false, peer.id);
           throw err;
         }
         log.info({ subcloud: s.name }, 'subcloud no longer in the peer site\'s group: deleted here');
@@ -125,7 +127,7 @@ export function createPeerGroupAuditor(deps: WorkflowDeps, options: { peerTimeou
     }
     await client.updatePeerGroup(remote.peer_group_name, { migration_status: null });
     if (!(remoteSyncStatus === 'out-of-sync' && anyRehomeFailed)) {
-      await geo.associations.markGroupSyncStatus(local.id, 'in-sync', ctx('in-sync'));
+      await geo.associations.markGroupSyncStatus(local.id, 'in-sync', ctx('in-sync'), false, peer.id);
       // Both sites (dcmanager's update_sync_status): a primary site sets the peer's association too, even when its
       // own was in-sync already (the status push only follows changes of ours).
       if (group.groupPriority === PRIMARY_PRIORITY && remoteAssociation && remoteSyncStatus !== 'in-sync') {

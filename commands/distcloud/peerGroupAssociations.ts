@@ -106,10 +106,12 @@ export function peerGroupAssociationCommands(deps: PeerGroupAssociationCommandDe
    * A subcloud of the group changed (dcmanager's update_association_sync_status on the primary site): each primary
    * association of the group becomes `status`, except one whose peer was unreachable (`unknown`), which fails. With
    * localOnly (the non-primary exception of §3.2) every association of the group here becomes `status`, and nothing
-   * is pushed. Returns the ids made out-of-sync, for the answer's info_message.
+   * is pushed. Returns the ids made out-of-sync, for the answer's info_message. `systemPeerId` limits it to the
+   * group's association with that peer (the peer group audit speaks for one peer only).
    */
-  async function markGroupSyncStatus(groupId: number, status: AssociationSyncStatus, ctx: CommandContext, localOnly = false) {
-    const docs = await readStore.find<PeerGroupAssociationDoc>(COLLECTIONS.peerGroupAssociations, { peerGroupId: groupId }, { sort: { id: 1 } });
+  async function markGroupSyncStatus(groupId: number, status: AssociationSyncStatus, ctx: CommandContext, localOnly = false, systemPeerId?: number) {
+    const filter = systemPeerId === undefined ? { peerGroupId: groupId } : { peerGroupId: groupId, systemPeerId };
+    const docs = await readStore.find<PeerGroupAssociationDoc>(COLLECTIONS.peerGroupAssociations, filter, { sort: { id: 1 } });
     const changed: number[] = [];
     let position: bigint | undefined;
     for (const a of docs) {

@@ -6,6 +6,8 @@ import { peerDcmanager } from '../../adapters/peer/peerDcmanager.js';
 import { COLLECTIONS } from '../../domain/distcloud/collections.js';
 import type { SystemPeerDoc } from '../../projections/distcloud/systemPeers.js';
 import { settle, startPeeredSites, type PeeredSites } from '../support/peeredSites.js';
+import { systemPeerBody } from '../support/geo.js';
+import { systemContext } from '../../commands/core/context.js';
 
 let sites: PeeredSites;
 let remote: Record<string, unknown>;
@@ -65,5 +67,21 @@ describe('PATCH /v1.0/subcloud-peer-groups/{ref}/audit', () => {
     const head = await a.site.eventStore.headPosition();
     expect((await a.call('PATCH', '/v1.0/subcloud-peer-groups/pg1/audit', remote)).status).toBe(200);
     expect(await a.site.eventStore.headPosition()).toBe(head);
+  });
+
+  it('a group protected by two peers: the audit from one sets only its own association in-sync', async () => {
+    const { a } = sites;
+    const peerC = await a.call('POST', '/v1.0/system-peers', systemPeerBody({ peer_uuid: '7b1f2f5e-4a57-4f6b-9c4e-4d5d9f0b1c09', peer_name: 'site-c', manager_endpoint: 'http://127.0.0.3:9/v3' }));
+    expect(peerC.status, peerC.text).toBe(200);
+    const withB = await a.call('POST', '/v1.0/peer-group-associations', { peer_group_id: 1, system_peer_id: sites.peerIds.atA, peer_group_priority: 2 });
+    const withC = await a.call('POST', '/v1.0/peer-group-associations', { peer_group_id: 1, system_peer_id: peerC.json.id, peer_group_priority: 3 });
+    expect([withB.status, withC.status]).toEqual([200, 200]);
+    for (const id of [withB.json.id, withC.json.id]) {
+      await a.site.commands.associations.setSyncStatus(id, 'out-of-sync', 'None', systemContext(a.clock.now(), 'test'));
+    }
+    expect((await a.call('PATCH', '/v1.0/subcloud-peer-groups/pg1/audit', remote)).status).toBe(200);
+    await settle(a);
+    expect((await a.call('GET', `/v1.0/peer-group-associations/${withB.json.id}`)).json['sync-status']).toBe('in-sync');
+    expect((await a.call('GET', `/v1.0/peer-group-associations/${withC.json.id}`)).json['sync-status']).toBe('out-of-sync');
   });
 });
