@@ -38,6 +38,8 @@ export const OPERATION_STEPS: Record<OperationKind, readonly string[]> = {
   bootstrap: ['validating bootstrap values', 'preparing the host', 'running the bootstrap playbook', 'unlocking controller-0', 'waiting for platform services'],
   config: ['validating the deploy config', 'applying the deploy config', 'waiting for applications'],
   rehome: ['validating the new system controller', 'updating addresses and certificates', 'switching the system controller', 'waiting for the first sync'],
+  'prestage-precheck': ['querying the system mode', 'querying the system health'],
+  'prestage-prepare': ['checking the release', 'building the shared packages', 'publishing the shared packages'],
   'prestage-packages': ['prestage pre-check', 'downloading packages', 'installing packages'],
   'prestage-images': ['prestage pre-check', 'pulling images', 'verifying images'],
 };
@@ -47,6 +49,8 @@ const ALLOWED_FROM: Record<OperationKind, readonly DeployState[] | 'any'> = {
   bootstrap: ['installed'],
   config: ['bootstrapped', 'configured'],
   rehome: ['configured'],
+  'prestage-precheck': 'any',
+  'prestage-prepare': ['configured'],
   'prestage-packages': ['configured'],
   'prestage-images': ['configured'],
 };
@@ -218,6 +222,17 @@ export class SimSubcloud {
       case 'rehome':
         this.systemController = p.system_controller as SystemControllerRef;
         return { system_controller: this.systemController };
+      case 'prestage-precheck': {
+        const alarms = this.alarmCounts();
+        return {
+          system_mode: this.systemMode,
+          software_version: this.softwareVersion,
+          oam_floating_address: this.oamFloatingAddress,
+          management_affecting_alarms: alarms.critical + alarms.major,
+        };
+      }
+      case 'prestage-prepare':
+        return { software_version: String(p.software_version), previous_software_version: String(p.previous_software_version) };
       case 'prestage-packages':
       case 'prestage-images': {
         const release = String(p.software_version);
@@ -269,7 +284,7 @@ export class SimSubcloud {
     let failAtStep: number | null = this.faults.failOperation === kind ? Math.floor(steps.length / 2) : null;
     let failure: SimOperation['failure'] = null;
     const force = (params.data as { force?: boolean }).force === true;
-    if (kind.startsWith('prestage-') && !force && this.alarmCounts().critical + this.alarmCounts().major > 0) {
+    if ((kind === 'prestage-packages' || kind === 'prestage-images') && !force && this.alarmCounts().critical + this.alarmCounts().major > 0) {
       failAtStep = 0;
       failure = {
         code: 'precondition_failed',

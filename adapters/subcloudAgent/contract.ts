@@ -12,7 +12,7 @@ export const ENDPOINT_TYPES = [
 ] as const;
 export const SYNC_STATUSES = ['unknown', 'in-sync', 'out-of-sync'] as const;
 export const OPERATION_KINDS = [
-  'install', 'bootstrap', 'config', 'rehome', 'prestage-packages', 'prestage-images',
+  'install', 'bootstrap', 'config', 'rehome', 'prestage-precheck', 'prestage-prepare', 'prestage-packages', 'prestage-images',
 ] as const;
 export const OPERATION_STATES = ['running', 'succeeded', 'failed'] as const;
 /** The longest long-poll wait an agent honours. */
@@ -141,6 +141,10 @@ export const operationParamsSchemas = {
     system_controller: systemControllerSchema,
     systemcontroller_gateway_address: z.string().optional(),
   }),
+  /** Reads what a prestage depends on (system mode, management-affecting alarms); changes nothing. */
+  'prestage-precheck': z.looseObject({ software_version: release }),
+  /** On the system controller's own agent: the shared packages of a release, for subclouds on another one. */
+  'prestage-prepare': z.looseObject({ software_version: release, previous_software_version: release }),
   'prestage-packages': z.looseObject({ software_version: release, force: z.boolean().default(false) }),
   'prestage-images': z.looseObject({ software_version: release, force: z.boolean().default(false) }),
 } satisfies Record<OperationKind, z.ZodType>;

@@ -21,6 +21,8 @@ import { ConflictError, NotFoundError, UnprocessableError, ValidationError } fro
 import type { SealedSecret } from '../core/sealed.js';
 import { isGiven, validateSubcloudConfig, type SubcloudConfigContext, type SubcloudNetworkConfig } from './bootstrapValues.js';
 import { validateInstallValues } from './installValues.js';
+import { ONGOING_PRESTAGE, PRESTAGE_STATUS, type PrestageFacts, type PrestageStatus } from './prestage.js';
+import { decidePrestage } from './subcloudPrestage.js';
 import { peerGroupRules, type PeerGroupContext } from './subcloudPeerGroupRules.js';
 import {
   SUBCLOUD_NAME_PATTERN,
@@ -187,6 +189,8 @@ export interface SubcloudFields {
   openstackInstalled: boolean;
   prestageStatus: string | null;
   prestageVersions: string | null;
+  /** The single-subcloud prestage (PATCH /prestage) last requested; its start event holds the sealed password. */
+  prestageRequestId?: string | null;
   /** The install values without the BMC password (dcmanager shows `data_install` as a JSON string). */
   dataInstall: Record<string, unknown> | null;
   groupId: number;
@@ -265,7 +269,18 @@ export type SubcloudEvent =
   | DomainEvent<'SubcloudDeployInterrupted', { previousStatus: DeployStatus; deployStatus: DeployStatus; at: string }>
   | DomainEvent<'SubcloudAvailabilityChanged', { availabilityStatus: AvailabilityStatus; at: string }>
   | DomainEvent<'SubcloudEndpointSyncStatusChanged', { endpoints: Record<string, SyncStatus>; at: string }>
-  | DomainEvent<'SubcloudAlarmSummaryChanged', { alarmSummary: AlarmSummary; at: string }>;
+  | DomainEvent<'SubcloudAlarmSummaryChanged', { alarmSummary: AlarmSummary; at: string }>
+  | DomainEvent<'SubcloudPrestageRequested', PrestageRequest & { at: string }>
+  | DomainEvent<'SubcloudPrestageStatusChanged', { prestageStatus: PrestageStatus; prestageVersions: string | null; reason?: string; at: string }>;
+
+/** PATCH /subclouds/{ref}/prestage, accepted: the workflow prestages `release` with these. */
+export interface PrestageRequest {
+  requestId: string;
+  release: string;
+  force: boolean;
+  /** base64 as the request gave it (the subcloud's login). Never in a read model. */
+  sysadminPassword: SealedSecret;
+}
 
 // ---- commands ----
 
@@ -330,7 +345,12 @@ export type SubcloudCommand =
   /** From the audit: this audit's reachability and the consecutive failures counted so far (this one included). */
   | { type: 'RecordAvailability'; reachable: boolean; consecutiveFailures: number; at: string }
   | { type: 'RecordEndpointSyncStatus'; endpoints: Record<string, SyncStatus>; at: string }
-  | { type: 'RecordAlarmSummary'; alarmSummary: AlarmSummary; at: string };
+  | { type: 'RecordAlarmSummary'; alarmSummary: AlarmSummary; at: string }
+  /** PATCH /prestage: `facts` is what the subcloud's pre-check reported; the handler knows whether a prestage
+   *  strategy is in progress. */
+  | ({ type: 'RequestPrestage'; facts: PrestageFacts; strategyInProgress: boolean; at: string } & PrestageRequest)
+  /** A prestage (a strategy step's, or a single request's) moved on; `reason` says why it failed. */
+  | { type: 'RecordPrestageStatus'; prestageStatus: PrestageStatus; prestageVersions?: string; reason?: string; at: string };
 
 /** The deploy statuses the peer group audit sets from what the peer site reports. */
 export type PeerMirroredStatus = typeof D.rehomePending | typeof D.secondary | typeof D.rehomeFailed;
@@ -420,7 +440,6 @@ export function peerGroupOutcome(s: ActiveSubcloud, changes: SubcloudChanges, fr
   });
 }
 
-const ONGOING_PRESTAGE = ['prestaging-packages', 'prestaging-images'];
 
 function decideUpdate(command: Extract<SubcloudCommand, { type: 'UpdateSubcloud' }>, state: SubcloudState): SubcloudEvent[] {
   const s = requireActive(state);
@@ -707,6 +726,9 @@ export function decide(command: SubcloudCommand, state: SubcloudState): Subcloud
     case 'RecordEndpointSyncStatus':
     case 'RecordAlarmSummary':
       return decideAudit(command, requireActive(state));
+    case 'RequestPrestage':
+    case 'RecordPrestageStatus':
+      return decidePrestage(command, requireActive(state));
   }
 }
 
@@ -831,6 +853,10 @@ export function evolve(state: SubcloudState, event: SubcloudEvent): SubcloudStat
       return { ...state, endpointSyncStatus: { ...state.endpointSyncStatus, ...event.data.endpoints }, updatedAt };
     case 'SubcloudAlarmSummaryChanged':
       return { ...state, alarmSummary: event.data.alarmSummary, updatedAt };
+    case 'SubcloudPrestageRequested':
+      return { ...state, prestageStatus: PRESTAGE_STATUS.prepare, prestageRequestId: event.data.requestId, updatedAt };
+    case 'SubcloudPrestageStatusChanged':
+      return { ...state, prestageStatus: event.data.prestageStatus, prestageVersions: event.data.prestageVersions, updatedAt };
   }
 }
 
