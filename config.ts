@@ -41,6 +41,11 @@ export const configSchema = z.object({
   SYSTEM_CONTROLLER_MGMT_END_IP: z.string().min(1).default('192.168.204.100'),
   /** Port of the subcloud agent API at each subcloud's bootstrap address (docs/subcloud-agent.md). */
   SUBCLOUD_AGENT_PORT: port.default(8120),
+  /**
+   * Where the system controller's own agent answers (same contract and port as a subcloud's): a prestage of
+   * subclouds on another release prepares the shared packages there first (the `prestage-prepare` operation).
+   */
+  SYSTEM_CONTROLLER_AGENT_ADDRESS: z.string().min(1).default('127.0.0.1'),
   /** Seconds between availability audits of the whole fleet (dcmanager's subcloud_audit_interval). */
   SUBCLOUD_AUDIT_INTERVAL: z.coerce.number().int().min(1).max(86_400).default(30),
   /** Subclouds audited at the same time. */
@@ -107,6 +112,7 @@ export interface Config {
   systemName: string;
   systemControllerManagement: { subnet: string; startIp: string; endIp: string };
   subcloudAgentPort: number;
+  systemControllerAgentAddress: string;
   subcloudAuditIntervalSeconds: number;
   subcloudAuditConcurrency: number;
   workflowTimeScale: number;
@@ -156,6 +162,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       endIp: c.SYSTEM_CONTROLLER_MGMT_END_IP,
     },
     subcloudAgentPort: c.SUBCLOUD_AGENT_PORT,
+    systemControllerAgentAddress: c.SYSTEM_CONTROLLER_AGENT_ADDRESS,
     subcloudAuditIntervalSeconds: c.SUBCLOUD_AUDIT_INTERVAL,
     subcloudAuditConcurrency: c.SUBCLOUD_AUDIT_CONCURRENCY,
     workflowTimeScale: c.WORKFLOW_TIME_SCALE,

@@ -74,6 +74,13 @@ import { faultAlarmCommands } from './commands/distcloud/faultAlarms.js';
 import { peerDirectory } from './adapters/peer/peerDirectory.js';
 import { faultAlarmsProjection } from './projections/distcloud/faultAlarms.js';
 import type { Workflow, WorkflowDeps, WorkflowFactory } from './workflows/workflow.js';
+import { swUpdateStrategyCommands } from './commands/distcloud/swUpdateStrategies.js';
+import { subcloudPrestageCommands } from './commands/distcloud/subcloudPrestage.js';
+import { swUpdateStrategiesProjection } from './projections/distcloud/swUpdateStrategies.js';
+import { strategyStepsProjection } from './projections/distcloud/strategySteps.js';
+import { swUpdateStrategyRouter } from './api/distcloud/swUpdateStrategy.js';
+import { prestageOrchestrator } from './workflows/prestageOrchestrator.js';
+import { subcloudPrestage } from './workflows/subcloudPrestage.js';
 
 export const PROJECTIONS = [
   asAny(subcloudGroupsProjection),
@@ -87,10 +94,21 @@ export const PROJECTIONS = [
   asAny(revokedTokensProjection),
   asAny(auditLogProjection),
   asAny(podManagersProjection),
+  asAny(swUpdateStrategiesProjection),
+  asAny(strategyStepsProjection),
 ];
 
 /** The site's workflows, in start order (each file under workflows/ adds itself here). */
-export const WORKFLOWS: WorkflowFactory[] = [subcloudDeploy, availabilityAudit, peerMonitor, peerGroupSync, associationStatusPush, peerGroupMigration];
+export const WORKFLOWS: WorkflowFactory[] = [
+  subcloudDeploy,
+  availabilityAudit,
+  peerMonitor,
+  peerGroupSync,
+  associationStatusPush,
+  peerGroupMigration,
+  prestageOrchestrator,
+  subcloudPrestage,
+];
 
 export interface SiteOptions {
   config: Config;
@@ -202,6 +220,14 @@ export function createSite(o: SiteOptions) {
     secrets,
     geo: { localSystem: getLocalSystem, associations },
   });
+  const strategies = swUpdateStrategyCommands({ handle, uniqueness: unique, eventStore, readStore, upcasters, secrets, softwareVersion: o.config.softwareVersion });
+  const prestage = subcloudPrestageCommands({
+    subclouds,
+    agent,
+    secrets,
+    prestageInProgress: strategies.prestageInProgress,
+    softwareVersion: o.config.softwareVersion,
+  });
   const alarms = faultAlarmCommands(handle);
   const podManagers = podManagerCommands({ handle, uniqueness: unique, eventStore, readStore, upcasters, secrets, probe: probePodManager });
   const directory = peerDirectory({ secrets, clock });
@@ -224,6 +250,7 @@ export function createSite(o: SiteOptions) {
     clock,
     logger,
     geo: { peers, associations, alarms, directory, localSystem: getLocalSystem, peerGroups },
+    orchestration: { strategies, systemControllerAddress: o.config.systemControllerAgentAddress, softwareVersion: o.config.softwareVersion },
     settings: {
       subcloudAuditIntervalSeconds: o.config.subcloudAuditIntervalSeconds,
       subcloudAuditConcurrency: o.config.subcloudAuditConcurrency,
@@ -265,7 +292,8 @@ export function createSite(o: SiteOptions) {
     routes: servesApi
       ? {
           '/v1.0/subcloud-groups': subcloudGroupsRouter({ commands: groups, readStore, clock, writes }),
-          '/v1.0/subclouds': subcloudsRouter({ commands: subclouds, readStore, clock, writes }),
+          '/v1.0/subclouds': subcloudsRouter({ commands: subclouds, prestage, readStore, clock, writes }),
+          '/v1.0/sw-update-strategy': swUpdateStrategyRouter({ commands: strategies, readStore, clock, writes }),
           '/v1.0/alarms': alarmsRouter({ readStore }),
           '/v1.0/system-peers': systemPeersRouter({ commands: peers, readStore, clock, writes }),
           '/v1.0/subcloud-peer-groups': subcloudPeerGroupsRouter({ commands: peerGroups, readStore, clock, writes, propagation, auditor }),
@@ -287,7 +315,7 @@ export function createSite(o: SiteOptions) {
     eventStore,
     readStore,
     runner,
-    commands: { groups, subclouds, identity, peers, peerGroups, associations, alarms, podManagers },
+    commands: { groups, subclouds, identity, peers, peerGroups, associations, alarms, podManagers, strategies, prestage },
     /** This site's UUID and name (after start). */
     localSystem: getLocalSystem,
     agent,

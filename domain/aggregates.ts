@@ -11,6 +11,8 @@ import { peerGroupAssociationDecider } from './distcloud/peerGroupAssociation.js
 import { subcloudPeerGroupDecider } from './distcloud/subcloudPeerGroup.js';
 import { systemPeerDecider } from './distcloud/systemPeer.js';
 import { podManagerDecider } from './composable/podManager.js';
+import { swUpdateStrategyDecider } from './distcloud/swUpdateStrategy.js';
+import { strategyStepDecider } from './distcloud/strategyStep.js';
 
 export interface AggregateKind {
   /** The stream prefix: streams are `<name>-<id>`. */
@@ -32,6 +34,8 @@ export const AGGREGATES: AggregateKind[] = [
   kind('peerGroupAssociation', peerGroupAssociationDecider),
   kind('alarm', faultAlarmDecider),
   kind('podManager', podManagerDecider),
+  kind('swUpdateStrategy', swUpdateStrategyDecider),
+  kind('strategyStep', strategyStepDecider),
   kind('reservation', reservationDecider),
   kind('sequence', sequenceDecider),
 ];

@@ -6,6 +6,7 @@ import type { ReadStore } from '../adapters/readstore/port.js';
 import type { SecretBox } from '../adapters/secrets/secretBox.js';
 import type { SubcloudAgentClient } from '../adapters/subcloudAgent/client.js';
 import type { SubcloudCommands } from '../commands/distcloud/subclouds.js';
+import type { SwUpdateStrategyCommands } from '../commands/distcloud/swUpdateStrategies.js';
 import type { Clock } from '../domain/core/clock.js';
 import type { UpcasterRegistry } from '../domain/core/upcasting.js';
 import type { GeoWorkflowDeps } from './peerMonitor.js';
@@ -29,8 +30,18 @@ export interface WorkflowDeps {
   clock: Clock;
   logger: Logger;
   settings: WorkflowSettings;
+  /** Orchestration: the strategy commands and where the system controller's own agent answers. */
+  orchestration?: OrchestrationDeps;
   /** Geo-redundancy: the commands and peer sessions the peer workflows use (absent: those workflows do nothing). */
   geo?: GeoWorkflowDeps;
+}
+
+export interface OrchestrationDeps {
+  strategies: SwUpdateStrategyCommands;
+  /** The system controller's agent (prestage-prepare). */
+  systemControllerAddress: string;
+  /** The system controller's release: what a prestage prestages. */
+  softwareVersion: string;
 }
 
 export interface WorkflowSettings {

@@ -145,6 +145,6 @@ export const operationParamsSchemas = {
   'prestage-precheck': z.looseObject({ software_version: release }),
   /** On the system controller's own agent: the shared packages of a release, for subclouds on another one. */
   'prestage-prepare': z.looseObject({ software_version: release, previous_software_version: release }),
-  'prestage-packages': z.looseObject({ software_version: release, force: z.boolean().default(false) }),
-  'prestage-images': z.looseObject({ software_version: release, force: z.boolean().default(false) }),
+  'prestage-packages': z.looseObject({ software_version: release, force: z.boolean().default(false), sysadmin_password: base64.optional() }),
+  'prestage-images': z.looseObject({ software_version: release, force: z.boolean().default(false), sysadmin_password: base64.optional() }),
 } satisfies Record<OperationKind, z.ZodType>;

@@ -6,6 +6,8 @@ import type { AlarmFields } from '../../domain/distcloud/faultAlarm.js';
 import type { AssociationFields } from '../../domain/distcloud/peerGroupAssociation.js';
 import type { PeerGroupFields } from '../../domain/distcloud/subcloudPeerGroup.js';
 import type { SystemPeerFields } from '../../domain/distcloud/systemPeer.js';
+import type { StrategySettings } from '../../domain/distcloud/swUpdateStrategy.js';
+import type { StrategyStepDoc } from '../../projections/distcloud/strategySteps.js';
 
 /** Python's str(datetime) of a naive UTC time: "2024-03-01 12:34:56.123456", no fraction when it is zero. */
 export function pythonDatetime(iso: string | null | undefined): string | null {
@@ -181,5 +183,42 @@ export function presentFaultAlarm(a: AlarmFields & { raisedAt: string }) {
     severity: a.severity,
     reason_text: a.reasonText,
     timestamp: pythonDatetime(a.raisedAt),
+  };
+}
+
+/** dcmanager's sw_update_strategy_db_model_to_dict; `extra-args` never carries the password. */
+export function presentStrategy(s: StrategyView) {
+  return {
+    id: s.id,
+    type: s.type,
+    'subcloud-apply-type': s.subcloudApplyType,
+    'max-parallel-subclouds': s.maxParallelSubclouds,
+    'stop-on-failure': s.stopOnFailure,
+    state: s.state,
+    'created-at': pythonDatetime(s.createdAt),
+    'updated-at': pythonDatetime(s.updatedAt),
+    'extra-args': s.extraArgs,
+  };
+}
+
+export interface StrategyView extends StrategySettings {
+  id: number;
+  state: string;
+  createdAt: string;
+  updatedAt: string | null;
+}
+
+/** dcmanager's strategy_step_db_model_to_dict (R24.03: the stage as an integer). */
+export function presentStrategyStep(s: StrategyStepDoc) {
+  return {
+    id: s.subcloudId,
+    cloud: s.cloud,
+    stage: s.stage,
+    state: s.state,
+    details: s.details,
+    'started-at': pythonDatetime(s.startedAt),
+    'finished-at': pythonDatetime(s.finishedAt),
+    'created-at': pythonDatetime(s.createdAt),
+    'updated-at': pythonDatetime(s.updatedAt),
   };
 }

@@ -6,7 +6,9 @@ import { parse as parseYaml } from 'yaml';
 import type { ReadStore } from '../../adapters/readstore/port.js';
 import type { SubcloudCommands, SubcloudPatch } from '../../commands/distcloud/subclouds.js';
 import type { Clock } from '../../domain/core/clock.js';
-import { NotFoundError, ValidationError } from '../../domain/core/errors.js';
+import { ManagerError, NotFoundError, ValidationError } from '../../domain/core/errors.js';
+import type { PrestageRequestBody, SubcloudPrestageCommands } from '../../commands/distcloud/subcloudPrestage.js';
+import { jsonObjectBody } from '../http/validation.js';
 import { COLLECTIONS } from '../../domain/distcloud/collections.js';
 import { SUBCLOUD_NOT_FOUND, type SubcloudState } from '../../domain/distcloud/subcloud.js';
 import type { AddSubcloudRequest } from '../../domain/distcloud/subcloudValidation.js';
@@ -21,6 +23,8 @@ import { presentSubcloud, presentSubcloudDetail, presentSubcloudListEntry } from
 
 export interface SubcloudRoutesDeps {
   commands: SubcloudCommands;
+  /** PATCH /{ref}/prestage (absent: the route answers 500 `Unable to prestage subcloud`). */
+  prestage?: SubcloudPrestageCommands;
   readStore: ReadStore;
   clock: Clock;
   writes: WriteResponder;
@@ -144,6 +148,16 @@ export function subcloudsRouter(d: SubcloudRoutesDeps): Router {
     const result = await d.commands.update(doc, changes, ctx, fromAnotherDc(req));
     const view = presentSubcloud(active(result.state));
     await d.writes.send(res, result.position, result.infoMessage ? { ...view, info_message: result.infoMessage } : view);
+  });
+
+  // PATCH /{ref}/prestage: JSON {sysadmin_password, force, release}; the answer is the subcloud with the release
+  // being prestaged (dcmanager adds prestage-software-version).
+  router.patch('/:ref/prestage', async (req, res) => {
+    const doc = await findSubcloud(req, req.params.ref);
+    if (!d.prestage) throw new ManagerError('Unable to prestage subcloud');
+    const body = jsonObjectBody<PrestageRequestBody>(req.body);
+    const result = await d.prestage.request(doc.id, body, commandContext(req, d.clock));
+    await d.writes.send(res, result.position, { ...presentSubcloud(active(result.state)), 'prestage-software-version': result.release });
   });
 
   router.delete('/:ref', async (req, res) => {

@@ -61,6 +61,7 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
   // once the multipart body is read; this entry lets both through to it).
   dc('PATCH', '/v1.0/subclouds/:ref', 'subclouds:modify|manage_unmanage', O),
   dc('DELETE', '/v1.0/subclouds/:ref', 'subclouds:delete', W),
+  dc('PATCH', '/v1.0/subclouds/:ref/prestage', 'subclouds:modify', W),
   // dcmanager: subcloud groups
   dc('GET', '/v1.0/subcloud-groups', 'subcloud_groups:get', R),
   dc('GET', '/v1.0/subcloud-groups/:ref', 'subcloud_groups:get', R),
@@ -92,6 +93,13 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
   dc('PATCH', '/v1.0/peer-group-associations/:id', 'peer_group_associations:modify', W),
   dc('PATCH', '/v1.0/peer-group-associations/:id/sync', 'peer_group_associations:modify', W),
   dc('DELETE', '/v1.0/peer-group-associations/:id', 'peer_group_associations:delete', W),
+  // dcmanager: software update strategy (prestage)
+  dc('GET', '/v1.0/sw-update-strategy', 'sw_update_strategy:get', R),
+  dc('GET', '/v1.0/sw-update-strategy/steps', 'sw_update_strategy:get', R),
+  dc('GET', '/v1.0/sw-update-strategy/steps/:cloud', 'sw_update_strategy:get', R),
+  dc('POST', '/v1.0/sw-update-strategy', 'sw_update_strategy:create', W),
+  dc('POST', '/v1.0/sw-update-strategy/actions', 'sw_update_strategy:apply|abort', W),
+  dc('DELETE', '/v1.0/sw-update-strategy', 'sw_update_strategy:delete', W),
   // dcmanager: alarm summary
   dc('GET', '/v1.0/alarms', 'alarm_manager:get', R),
   // sysinv's system (a peer site checks the UUID there)

@@ -8,4 +8,6 @@ export const COLLECTIONS = {
   subcloudPeerGroups: 'subcloud_peer_groups',
   peerGroupAssociations: 'peer_group_associations',
   faultAlarms: 'fault_alarms',
+  swUpdateStrategies: 'sw_update_strategies',
+  strategySteps: 'strategy_steps',
 } as const;

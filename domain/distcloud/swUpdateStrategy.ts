@@ -110,7 +110,8 @@ export class StrategyRequestError extends UnprocessableError {
 }
 
 // ---- decide ----
-type Active = Exclude<SwUpdateStrategyState, { status: 'absent' }> & { status: 'active' };
+export type ActiveStrategy = Exclude<SwUpdateStrategyState, { status: 'absent' }> & { status: 'active' };
+type Active = ActiveStrategy;
 
 function requireActive(state: SwUpdateStrategyState): Active {
   if (state.status !== 'active') throw new NotFoundError(STRATEGY_NOT_FOUND);

@@ -1,0 +1,155 @@
+// The single-subcloud prestage (PATCH /v1.0/subclouds/{ref}/prestage, dcmanager's standalone prestage): after the
+// request recorded SubcloudPrestageRequested (pre-checked, prestage-status `prestage-prepare`), the shared packages
+// are prepared when the subcloud runs another release, then the packages and the images are prestaged; the
+// subcloud's prestage-status follows (prestaging-packages, prestaging-images, complete with prestage-versions, or
+// failed with the reason in the event). Each operation's id derives from the request, so a restarted workflow
+// resumes the request where its prestage-status says and runs nothing twice.
+import type { Logger } from 'pino';
+import type { RecordedEvent } from '../adapters/eventstore/port.js';
+import { deterministicUuid, systemContext } from '../commands/core/context.js';
+import { COLLECTIONS } from '../domain/distcloud/collections.js';
+import { needsPreparation, ONGOING_PRESTAGE, PRESTAGE_STATUS } from '../domain/distcloud/prestage.js';
+import { subcloudStream, type ActiveSubcloud, type PrestageRequest } from '../domain/distcloud/subcloud.js';
+import { isFinalStepState } from '../domain/distcloud/strategyStep.js';
+import type { StrategyStepDoc } from '../projections/distcloud/strategySteps.js';
+import type { SubcloudDoc } from '../projections/distcloud/subclouds.js';
+import { eventFollower } from './eventFollower.js';
+import { prestageActions, type PrestageActionOptions } from './prestageActions.js';
+import type { Workflow, WorkflowDeps } from './workflow.js';
+
+export const SUBCLOUD_PRESTAGE = 'subcloud-prestage';
+const CHECKPOINT = 'workflow.subcloudPrestage';
+
+export interface SubcloudPrestage extends Workflow {
+  /** Runs (or resumes) one request to its end: the subcloud's prestage-status then. */
+  run(subcloudId: number, requestId: string): Promise<string | null>;
+  settled(): Promise<void>;
+}
+
+class Stopped extends Error {}
+
+export function createSubcloudPrestage(deps: WorkflowDeps, options: PrestageActionOptions = {}): SubcloudPrestage {
+  const logger: Logger = deps.logger.child({ workflow: SUBCLOUD_PRESTAGE });
+  const running = new Map<string, Promise<string | null>>();
+  let stopping = false;
+  let abort = new AbortController();
+  const actions = prestageActions(deps, () => abort.signal, options);
+  const checkStopped = () => {
+    if (stopping) throw new Stopped();
+  };
+
+  async function requestOf(subcloudId: number, requestId: string) {
+    for (const e of await deps.eventStore.readStream(subcloudStream(subcloudId))) {
+      if (e.type === 'SubcloudPrestageRequested' && (e.data as PrestageRequest).requestId === requestId) {
+        return { request: e.data as PrestageRequest, correlationId: e.metadata.correlationId };
+      }
+    }
+    return undefined;
+  }
+
+  async function prestage(subcloudId: number, requestId: string): Promise<string | null> {
+    const found = await requestOf(subcloudId, requestId);
+    const load = async () => {
+      const { state } = await deps.subclouds.load(subcloudId);
+      return state.status === 'active' ? (state as ActiveSubcloud) : undefined;
+    };
+    let s = await load();
+    if (!found || !s || s.prestageRequestId !== requestId || !ONGOING_PRESTAGE.includes(s.prestageStatus ?? '')) return s?.prestageStatus ?? null;
+    const { request, correlationId } = found;
+    const ctx = () => ({ ...systemContext(deps.clock.now(), SUBCLOUD_PRESTAGE), correlationId, causationId: requestId });
+    const opId = (what: string) => deterministicUuid(SUBCLOUD_PRESTAGE, requestId, what);
+    const password = deps.secrets.open(request.sysadminPassword);
+    const address = s.bootstrapAddress ?? '';
+    const log = logger.child({ subcloud: s.name, requestId });
+    const fail = async (reason: string) => {
+      log.warn({ reason }, 'prestage failed');
+      await actions.setStatus(subcloudId, PRESTAGE_STATUS.failed, ctx(), { reason });
+      return PRESTAGE_STATUS.failed;
+    };
+
+    if (s.prestageStatus === PRESTAGE_STATUS.prepare) {
+      if (needsPreparation(s.softwareVersion, request.release)) {
+        const error = await actions.prepare(opId('prepare'), request.release, s.softwareVersion);
+        checkStopped();
+        if (error !== undefined) return fail(`prestage-prepare: ${error}`);
+      }
+      await actions.setStatus(subcloudId, PRESTAGE_STATUS.packages, ctx());
+      s = (await load()) ?? s;
+    }
+    if (s.prestageStatus === PRESTAGE_STATUS.packages) {
+      const error = await actions.packages(address, opId('packages'), request.release, request.force, password);
+      checkStopped();
+      if (error !== undefined) return fail(`prestaging-packages: ${error}`);
+      await actions.setStatus(subcloudId, PRESTAGE_STATUS.images, ctx());
+      s = (await load()) ?? s;
+    }
+    if (s.prestageStatus === PRESTAGE_STATUS.images) {
+      const error = await actions.images(address, opId('images'), request.release, request.force, password);
+      checkStopped();
+      if (error !== undefined) return fail(`prestaging-images: ${error}`);
+      await actions.setStatus(subcloudId, PRESTAGE_STATUS.complete, ctx(), { prestageVersions: request.release });
+      log.info('prestage complete');
+      return PRESTAGE_STATUS.complete;
+    }
+    return s.prestageStatus;
+  }
+
+  function run(subcloudId: number, requestId: string) {
+    const known = running.get(requestId);
+    if (known) return known;
+    const p = prestage(subcloudId, requestId).finally(() => running.delete(requestId));
+    running.set(requestId, p);
+    return p;
+  }
+
+  const launch = (subcloudId: number, requestId: string) =>
+    void run(subcloudId, requestId).catch((err: unknown) => {
+      if (!(err instanceof Stopped)) logger.error({ err, subcloudId, requestId }, 'subcloud prestage failed');
+    });
+
+  const follower = eventFollower({
+    eventStore: deps.eventStore,
+    readStore: deps.readStore,
+    checkpoint: CHECKPOINT,
+    logger,
+    onChunk(chunk: RecordedEvent[]) {
+      for (const e of chunk) {
+        if (e.type !== 'SubcloudPrestageRequested' || !e.streamId.startsWith('subcloud-')) continue;
+        launch(Number(e.streamId.slice('subcloud-'.length)), (e.data as PrestageRequest).requestId);
+      }
+    },
+  });
+
+  return {
+    name: SUBCLOUD_PRESTAGE,
+    async start() {
+      stopping = false;
+      abort = new AbortController();
+      const head = await deps.eventStore.headPosition();
+      // Resume the requests a stop interrupted: an ongoing prestage that is no strategy step's (a strategy never
+      // takes a subcloud whose prestage is ongoing, and no request is taken while a strategy runs).
+      const ongoing = await deps.readStore.find<SubcloudDoc>(COLLECTIONS.subclouds, { prestageStatus: { $in: [...ONGOING_PRESTAGE] } });
+      for (const s of ongoing) {
+        if (!s.prestageRequestId) continue;
+        const steps = await deps.readStore.find<StrategyStepDoc>(COLLECTIONS.strategySteps, { subcloudId: s.id });
+        if (steps.some((step) => !isFinalStepState(step.state))) continue;
+        launch(s.id, s.prestageRequestId);
+      }
+      await follower.start(head);
+    },
+    async stop() {
+      stopping = true;
+      abort.abort(new Stopped('the prestage workflow is stopping'));
+      await follower.stop();
+      await Promise.allSettled([...running.values()]);
+    },
+    async settled() {
+      await follower.reached(await deps.eventStore.headPosition());
+      await Promise.allSettled([...running.values()]);
+    },
+    run,
+  };
+}
+
+/** The single-subcloud prestage workflow (add it to WORKFLOWS). */
+export const subcloudPrestage = (deps: WorkflowDeps): Workflow => createSubcloudPrestage(deps);
