@@ -45,7 +45,7 @@ import {
 import type { StrategyStepDoc } from '../projections/distcloud/strategySteps.js';
 import type { SwUpdateStrategyDoc } from '../projections/distcloud/swUpdateStrategies.js';
 import { eventFollower } from './eventFollower.js';
-import { prestageActions, type PrestageActionOptions } from './prestageActions.js';
+import { prestageActions, unboundedAbort, type PrestageActionOptions } from './prestageActions.js';
 import type { Workflow, WorkflowDeps } from './workflow.js';
 
 export const PRESTAGE_ORCHESTRATOR = 'prestage-orchestrator';
@@ -82,7 +82,7 @@ export function createPrestageOrchestrator(deps: WorkflowDeps, options: Prestage
   const logger: Logger = deps.logger.child({ workflow: PRESTAGE_ORCHESTRATOR });
   const running = new Map<number, RunHandle>();
   let stopping = false;
-  let abort = new AbortController();
+  let abort = unboundedAbort();
   const actions = prestageActions(deps, () => abort.signal, options);
   const checkStopped = () => {
     if (stopping) throw new Stopped();
@@ -339,7 +339,7 @@ export function createPrestageOrchestrator(deps: WorkflowDeps, options: Prestage
     async start() {
       if (!deps.orchestration) return;
       stopping = false;
-      abort = new AbortController();
+      abort = unboundedAbort();
       // From the head: what is unfinished now is resumed from the read model (caught up: start() runs after the
       // projections), what comes later is followed.
       const head = await deps.eventStore.headPosition();

@@ -14,7 +14,7 @@ import { isFinalStepState } from '../domain/distcloud/strategyStep.js';
 import type { StrategyStepDoc } from '../projections/distcloud/strategySteps.js';
 import type { SubcloudDoc } from '../projections/distcloud/subclouds.js';
 import { eventFollower } from './eventFollower.js';
-import { prestageActions, type PrestageActionOptions } from './prestageActions.js';
+import { prestageActions, unboundedAbort, type PrestageActionOptions } from './prestageActions.js';
 import type { Workflow, WorkflowDeps } from './workflow.js';
 
 export const SUBCLOUD_PRESTAGE = 'subcloud-prestage';
@@ -32,7 +32,7 @@ export function createSubcloudPrestage(deps: WorkflowDeps, options: PrestageActi
   const logger: Logger = deps.logger.child({ workflow: SUBCLOUD_PRESTAGE });
   const running = new Map<string, Promise<string | null>>();
   let stopping = false;
-  let abort = new AbortController();
+  let abort = unboundedAbort();
   const actions = prestageActions(deps, () => abort.signal, options);
   const checkStopped = () => {
     if (stopping) throw new Stopped();
@@ -124,7 +124,7 @@ export function createSubcloudPrestage(deps: WorkflowDeps, options: PrestageActi
     name: SUBCLOUD_PRESTAGE,
     async start() {
       stopping = false;
-      abort = new AbortController();
+      abort = unboundedAbort();
       const head = await deps.eventStore.headPosition();
       // Resume the requests a stop interrupted: an ongoing prestage that is no strategy step's (a strategy never
       // takes a subcloud whose prestage is ongoing, and no request is taken while a strategy runs).
