@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_TOKEN, seconds } from './lib.js';
+import { siteClient } from './siteClient.js';
 import { freePort, pool, rssMB, startProcess, type Proc } from './subclouds.js';
 
 export interface GeoOptions {
@@ -86,38 +87,7 @@ export async function benchGeo(o: GeoOptions): Promise<GeoResults> {
     await Promise.all([a.waitFor((l) => l.includes('listening'), 60_000), b.waitFor((l) => l.includes('listening'), 60_000)]);
     const A = `http://127.0.0.1:${portA}`;
     const B = `http://127.0.0.1:${portB}`;
-    const headers = { 'X-Auth-Token': BENCH_TOKEN, Accept: 'application/json' };
-    const json = async (base: string, method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${base}${path}`, {
-        method,
-        headers: { ...headers, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`${method} ${base}${path}: ${res.status} ${text.slice(0, 300)}`);
-      return text ? (JSON.parse(text) as Record<string, any>) : {};
-    };
-    const form = async (base: string, method: string, path: string, fields: Record<string, string>, files: Record<string, string> = {}) => {
-      const body = new FormData();
-      for (const [k, v] of Object.entries(fields)) body.append(k, v);
-      for (const [k, v] of Object.entries(files)) body.append(k, new Blob([v]), `${k}.yaml`);
-      const res = await fetch(`${base}${path}`, { method, headers, body });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`${method} ${base}${path}: ${res.status} ${text.slice(0, 300)}`);
-    };
-    const until = async (what: string, probe: () => Promise<boolean>, pollMs = 500) => {
-      const started = performance.now();
-      let lastSay = started;
-      while (!(await probe())) {
-        if (seconds(started) > o.timeoutSeconds) throw new Error(`${what}: not after ${o.timeoutSeconds} s`);
-        if (performance.now() - lastSay > 10_000) {
-          lastSay = performance.now();
-          o.say(`waiting for ${what} (${seconds(started).toFixed(0)} s)`);
-        }
-        await new Promise((r) => setTimeout(r, pollMs));
-      }
-      return seconds(started);
-    };
+    const { headers, json, form, until } = siteClient(o);
 
     // ---- setup ----
     let t = performance.now();

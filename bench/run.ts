@@ -13,6 +13,8 @@
 // --profile writes a CPU profile of the HTTP server process (node --cpu-prof) under bench/results/.
 //
 //   npm run bench -- --only=subclouds [--subclouds-count=5000]   opt-in, not in the default set (about 6 minutes at 5,000 on 2 cores)
+//   npm run bench -- --only=prestage [--prestage-subclouds=5000]   opt-in: the simulator + a site (bench/prestage.ts): a prestage strategy over
+//                                                                  5,000 subclouds, max parallel 250, 1 s per operation, against its ideal
 //   npm run bench -- --only=geo [--geo-subclouds=1000]             opt-in: two sites + the simulator (bench/geo.ts): sync, a 1,000-subcloud
 //                                                                  migration against its ideal, the time to detect a dead peer
 // Section subclouds: the simulator (simulator/main.ts) and a site (main.ts) as two processes; adds N subclouds
@@ -28,9 +30,10 @@ import { benchHttp, type HttpResults, type HttpRun } from './http.js';
 import { benchReplay, type ReplayResults } from './replay.js';
 import { benchSubclouds, type SubcloudsResults } from './subclouds.js';
 import { benchGeo, type GeoResults } from './geo.js';
+import { benchPrestage, type PrestageResults } from './prestage.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
-const SECTIONS = ['appends', 'replay', 'http', 'esdb', 'subclouds', 'geo'] as const;
+const SECTIONS = ['appends', 'replay', 'http', 'esdb', 'subclouds', 'geo', 'prestage'] as const;
 /** Run when --only is not given: subclouds takes minutes, so it is asked for by name. */
 const DEFAULT_SECTIONS: Section[] = ['appends', 'replay', 'http', 'esdb'];
 type Section = (typeof SECTIONS)[number];
@@ -48,6 +51,8 @@ interface Options {
   subclouds: number;
   /** Subclouds of the geo section's peer group. */
   geoSubclouds: number;
+  /** Subclouds of the prestage section's strategy. */
+  prestageSubclouds: number;
 }
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
@@ -57,7 +62,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     if (!m) throw new Error(`unknown argument ${arg} (see the top of bench/run.ts)`);
     flags.set(m[1]!, m[2] ?? 'true');
   }
-  const known = new Set(['quick', 'duration', 'replay-events', 'esdb-replay-events', 'only', 'profile', 'subclouds-count', 'geo-subclouds', 'help']);
+  const known = new Set(['quick', 'duration', 'replay-events', 'esdb-replay-events', 'only', 'profile', 'subclouds-count', 'geo-subclouds', 'prestage-subclouds', 'help']);
   for (const k of flags.keys()) if (!known.has(k)) throw new Error(`unknown flag --${k} (see the top of bench/run.ts)`);
   if (flags.has('help')) {
     console.log(
@@ -82,7 +87,8 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   const subclouds = Math.round(number('--subclouds-count', flags.get('subclouds-count') ?? env.BENCH_SUBCLOUDS, quick ? 500 : 5_000));
   for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only takes ${SECTIONS.join(',')}, not ${s}`);
   const geoSubclouds = Math.round(number('--geo-subclouds', flags.get('geo-subclouds') ?? env.BENCH_GEO_SUBCLOUDS, quick ? 100 : 1_000));
-  return { quick, duration, replayEvents, esdbReplayEvents, only: only as Section[], profile: flags.has('profile'), writers: 64, clients: 32, subclouds, geoSubclouds };
+  const prestageSubclouds = Math.round(number('--prestage-subclouds', flags.get('prestage-subclouds') ?? env.BENCH_PRESTAGE_SUBCLOUDS, quick ? 500 : 5_000));
+  return { quick, duration, replayEvents, esdbReplayEvents, only: only as Section[], profile: flags.has('profile'), writers: 64, clients: 32, subclouds, geoSubclouds, prestageSubclouds };
 }
 
 interface Target {
@@ -272,6 +278,20 @@ function geoRows(g: GeoResults, targets: Map<string, Target>): Row[] {
   ];
 }
 
+function prestageRows(p: PrestageResults, targets: Map<string, Target>): Row[] {
+  const B = 'prestage';
+  const a = targets.get('prestage.apply')!;
+  return [
+    [B, `strategy created with ${fmt(p.subclouds)} steps (s)`, fmt(p.createSeconds, 1), '', ''],
+    [B, `apply, max parallel ${p.maxParallel}, ${p.opSeconds} s per operation (s)`, fmt(p.applySeconds, 1), targetText(a), verdict(a)],
+    [B, `apply / the issue's ideal (${fmt(p.issueIdealSeconds)} s: 4 states)`, `${fmt(p.applySeconds / p.issueIdealSeconds, 2)}x`, '', ''],
+    [B, `apply / the operations' ideal (${fmt(p.operationsIdealSeconds)} s: 3 operations, no preparation needed)`, `${fmt(p.applySeconds / p.operationsIdealSeconds, 2)}x`, '', ''],
+    [B, 'steps complete', fmt(p.complete), '', ''],
+    [B, 'peak RSS of the site during the apply (MB)', fmt(p.peakRssMB), '', ''],
+    [B, `events written per step (${fmt(p.eventsWritten)} in all)`, fmt(p.eventsPerStep, 2), '', ''],
+  ];
+}
+
 // ---- main ----
 
 async function main(): Promise<number> {
@@ -285,7 +305,7 @@ async function main(): Promise<number> {
   );
   if (info.loadAverage[0]! > info.cpus * 0.5) say('the machine is busy: expect low and noisy figures');
 
-  const results: { appends?: AppendResults; replay?: ReplayResults; http?: HttpResults; esdb?: EsdbResults; subclouds?: SubcloudsResults; geo?: GeoResults } = {};
+  const results: { appends?: AppendResults; replay?: ReplayResults; http?: HttpResults; esdb?: EsdbResults; subclouds?: SubcloudsResults; geo?: GeoResults; prestage?: PrestageResults } = {};
   const errors: { section: Section; message: string }[] = [];
   const targets = new Map<string, Target>();
   const fail = (section: Section, error: unknown) => {
@@ -404,6 +424,24 @@ async function main(): Promise<number> {
     }
   }
 
+  if (o.only.includes('prestage')) {
+    say(`prestage: a strategy over ${fmt(o.prestageSubclouds)} simulated subclouds, max parallel 250, 1 s per operation`);
+    try {
+      const p = await benchPrestage({
+        subclouds: o.prestageSubclouds,
+        maxParallel: 250,
+        opSeconds: 1,
+        clientConcurrency: 16,
+        timeoutSeconds: 1_800,
+        say: (line) => say(`prestage: ${line}`),
+      });
+      results.prestage = p;
+      targets.set('prestage.apply', target('prestage.apply', `prestage of ${p.subclouds} subclouds, ${p.maxParallel} at a time (issue ideal ${p.issueIdealSeconds} s, target x 1.1)`, p.applySeconds, p.issueIdealSeconds * 1.1, 'max', ' s'));
+    } catch (error) {
+      fail('prestage', error);
+    }
+  }
+
   const finishedAt = new Date();
   const rows: Row[] = [
     ...(results.appends ? appendRows(results.appends, targets) : []),
@@ -413,6 +451,7 @@ async function main(): Promise<number> {
     ...(results.http ? httpRows(results.http, targets) : []),
     ...(results.subclouds ? subcloudRows(results.subclouds, targets) : []),
     ...(results.geo ? geoRows(results.geo, targets) : []),
+    ...(results.prestage ? prestageRows(results.prestage, targets) : []),
   ];
   const report = {
     version: 1,
