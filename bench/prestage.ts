@@ -71,7 +71,7 @@ export async function benchPrestage(o: PrestageOptions): Promise<PrestageResults
       DATA_DIR: join(work, 'site'),
       ADMIN_TOKEN: BENCH_TOKEN,
       SYSTEM_NAME: 'bench-site',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
       SUBCLOUD_AGENT_PORT: String(agentPort),
       SUBCLOUD_AUDIT_INTERVAL: '10',
       SYSTEM_CONTROLLER_AGENT_ADDRESS: controller.address,
@@ -80,7 +80,7 @@ export async function benchPrestage(o: PrestageOptions): Promise<PrestageResults
     await site.waitFor((l) => l.includes('listening'), 60_000);
     const S = `http://127.0.0.1:${port}`;
     const { json, form, until } = siteClient(o);
-    const projected = async () => BigInt(((await (await fetch(`${S}/health/ready`)).json()) as { projectedPosition: string }).projectedPosition);
+    const projected = async () => BigInt(((await (await fetch(`${S}/ready`)).json()) as { projectedPosition: string }).projectedPosition);
 
     // ---- setup ----
     let t = performance.now();
