@@ -36,6 +36,7 @@ import type { PeerGroupAssociationDoc } from '../projections/distcloud/peerGroup
 import type { SubcloudPeerGroupDoc } from '../projections/distcloud/subcloudPeerGroups.js';
 import type { SystemPeerDoc } from '../projections/distcloud/systemPeers.js';
 import { eventFollower } from './eventFollower.js';
+import { runRegistry, WorkflowStopped as Stopped } from './runs.js';
 import { DEFAULT_SYSTEM_CONTROLLER } from './subcloudDeploy.js';
 import type { Workflow, WorkflowDeps } from './workflow.js';
 
@@ -65,8 +66,6 @@ export interface PeerGroupMigration extends Workflow {
   run(groupId: number, migrationId: string): Promise<MigrationReport>;
 }
 
-/** Ends a step at a safe point when the workflow stops. */
-class Stopped extends Error {}
 
 /** Runs the functions given to it at most `width` at a time, in the order they were given. */
 function limiter(width: number) {
@@ -94,7 +93,7 @@ export function createPeerGroupMigration(deps: WorkflowDeps, options: PeerGroupM
   const scale = deps.settings.timeScale ?? 1;
   const peerTimeoutMs = options.peerTimeoutMs ?? 60_000;
   const longPollMs = options.longPollMs ?? 10_000;
-  const running = new Map<string, Promise<MigrationReport>>();
+  const runs = runRegistry<MigrationReport>(logger, 'peer group migration failed');
   let stopping = false;
   let abort = new AbortController();
   const checkStopped = () => {
@@ -339,19 +338,9 @@ export function createPeerGroupMigration(deps: WorkflowDeps, options: PeerGroupM
     }
   }
 
-  function run(groupId: number, migrationId: string): Promise<MigrationReport> {
-    const key = `${groupId}:${migrationId}`;
-    const known = running.get(key);
-    if (known) return known;
-    const p = migrate(groupId, migrationId).finally(() => running.delete(key));
-    running.set(key, p);
-    return p;
-  }
-
+  const run = (groupId: number, migrationId: string) => runs.run(`${groupId}:${migrationId}`, () => migrate(groupId, migrationId));
   const launch = (groupId: number, migrationId: string) =>
-    void run(groupId, migrationId).catch((err: unknown) => {
-      if (!(err instanceof Stopped)) logger.error({ err, groupId, migrationId }, 'peer group migration failed');
-    });
+    runs.launch(`${groupId}:${migrationId}`, () => migrate(groupId, migrationId), { groupId, migrationId });
 
   const follower = eventFollower({
     eventStore: deps.eventStore,
@@ -381,7 +370,7 @@ export function createPeerGroupMigration(deps: WorkflowDeps, options: PeerGroupM
       stopping = true;
       abort.abort(new Stopped('the migration workflow is stopping'));
       await follower.stop();
-      await Promise.allSettled([...running.values()]);
+      await runs.settled();
     },
     run,
   };

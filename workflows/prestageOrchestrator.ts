@@ -45,6 +45,7 @@ import {
 import type { StrategyStepDoc } from '../projections/distcloud/strategySteps.js';
 import type { SwUpdateStrategyDoc } from '../projections/distcloud/swUpdateStrategies.js';
 import { eventFollower } from './eventFollower.js';
+import { runRegistry, WorkflowStopped as Stopped } from './runs.js';
 import { prestageActions, unboundedAbort, type PrestageActionOptions } from './prestageActions.js';
 import type { Workflow, WorkflowDeps } from './workflow.js';
 
@@ -65,13 +66,9 @@ export interface PrestageOrchestrator extends Workflow {
   settled(): Promise<void>;
 }
 
-/** Ends a step at a safe point when the workflow stops. */
-class Stopped extends Error {}
-
-/** A strategy being run: an abort can arrive before the run is ready to act on it, so it is remembered. */
-interface RunHandle {
-  done: Promise<StrategyReport>;
-  abortSeen: boolean;
+/** An abort for a strategy being run: it can arrive before the run is ready to act on it, so it is remembered. */
+interface AbortHandle {
+  seen: boolean;
   onAbort?: () => void;
 }
 
@@ -80,7 +77,8 @@ type Active = ActiveStrategy;
 export function createPrestageOrchestrator(deps: WorkflowDeps, options: PrestageActionOptions = {}): PrestageOrchestrator {
   const { readStore, clock } = deps;
   const logger: Logger = deps.logger.child({ workflow: PRESTAGE_ORCHESTRATOR });
-  const running = new Map<number, RunHandle>();
+  const runs = runRegistry<StrategyReport>(logger, 'prestage strategy orchestration failed');
+  const aborts = new Map<number, AbortHandle>();
   let stopping = false;
   let abort = unboundedAbort();
   const actions = prestageActions(deps, () => abort.signal, options);
@@ -104,7 +102,7 @@ export function createPrestageOrchestrator(deps: WorkflowDeps, options: Prestage
     return { created, correlationId };
   }
 
-  async function orchestrate(strategyId: number, handle: RunHandle): Promise<StrategyReport> {
+  async function orchestrate(strategyId: number, handle: AbortHandle): Promise<StrategyReport> {
     const cmds = strategies();
     const loaded = await cmds.load(strategyId);
     const { created, correlationId } = await origins(strategyId);
@@ -284,7 +282,7 @@ export function createPrestageOrchestrator(deps: WorkflowDeps, options: Prestage
       abortDone = abortPending();
     };
     if (abortWanted) abortDone = abortPending();
-    else if (handle.abortSeen) onAbort();
+    else if (handle.seen) onAbort();
     handle.onAbort = onAbort;
     for (const step of resuming) launchStep(step, step.from);
     fill();
@@ -297,19 +295,18 @@ export function createPrestageOrchestrator(deps: WorkflowDeps, options: Prestage
     return { strategyId, state: finalState, steps: outcome };
   }
 
-  function run(strategyId: number): Promise<StrategyReport> {
-    const known = running.get(strategyId);
-    if (known) return known.done;
-    const handle: RunHandle = { abortSeen: false, done: undefined as unknown as Promise<StrategyReport> };
-    handle.done = orchestrate(strategyId, handle).finally(() => running.delete(strategyId));
-    running.set(strategyId, handle);
-    return handle.done;
-  }
-
-  const launch = (strategyId: number) =>
-    void run(strategyId).catch((err: unknown) => {
-      if (!(err instanceof Stopped)) logger.error({ err, strategyId }, 'prestage strategy orchestration failed');
-    });
+  /** The strategy's run: its abort handle lives as long as the run. */
+  const work = (strategyId: number) => async () => {
+    const handle: AbortHandle = { seen: false };
+    aborts.set(strategyId, handle);
+    try {
+      return await orchestrate(strategyId, handle);
+    } finally {
+      aborts.delete(strategyId);
+    }
+  };
+  const run = (strategyId: number) => runs.run(String(strategyId), work(strategyId));
+  const launch = (strategyId: number) => runs.launch(String(strategyId), work(strategyId), { strategyId });
 
   const follower = eventFollower({
     eventStore: deps.eventStore,
@@ -323,11 +320,11 @@ export function createPrestageOrchestrator(deps: WorkflowDeps, options: Prestage
         const to = (e.data as { state: StrategyState }).state;
         if (to === 'applying') launch(id);
         else if (to === 'abort requested') {
-          const r = running.get(id);
-          if (!r) launch(id);
+          const handle = aborts.get(id);
+          if (!handle) launch(id);
           else {
-            r.abortSeen = true;
-            r.onAbort?.();
+            handle.seen = true;
+            handle.onAbort?.();
           }
         }
       }
@@ -351,11 +348,11 @@ export function createPrestageOrchestrator(deps: WorkflowDeps, options: Prestage
       stopping = true;
       abort.abort(new Stopped('the prestage orchestrator is stopping'));
       await follower.stop();
-      await Promise.allSettled([...running.values()].map((r) => r.done));
+      await runs.settled();
     },
     async settled() {
       await follower.reached(await deps.eventStore.headPosition());
-      await Promise.allSettled([...running.values()].map((r) => r.done));
+      await runs.settled();
     },
     run,
   };

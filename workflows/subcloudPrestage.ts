@@ -14,6 +14,7 @@ import { isFinalStepState } from '../domain/distcloud/strategyStep.js';
 import type { StrategyStepDoc } from '../projections/distcloud/strategySteps.js';
 import type { SubcloudDoc } from '../projections/distcloud/subclouds.js';
 import { eventFollower } from './eventFollower.js';
+import { runRegistry, WorkflowStopped as Stopped } from './runs.js';
 import { prestageActions, unboundedAbort, type PrestageActionOptions } from './prestageActions.js';
 import type { Workflow, WorkflowDeps } from './workflow.js';
 
@@ -26,11 +27,9 @@ export interface SubcloudPrestage extends Workflow {
   settled(): Promise<void>;
 }
 
-class Stopped extends Error {}
-
 export function createSubcloudPrestage(deps: WorkflowDeps, options: PrestageActionOptions = {}): SubcloudPrestage {
   const logger: Logger = deps.logger.child({ workflow: SUBCLOUD_PRESTAGE });
-  const running = new Map<string, Promise<string | null>>();
+  const runs = runRegistry<string | null>(logger, 'subcloud prestage failed');
   let stopping = false;
   let abort = unboundedAbort();
   const actions = prestageActions(deps, () => abort.signal, options);
@@ -94,18 +93,8 @@ export function createSubcloudPrestage(deps: WorkflowDeps, options: PrestageActi
     return s.prestageStatus;
   }
 
-  function run(subcloudId: number, requestId: string) {
-    const known = running.get(requestId);
-    if (known) return known;
-    const p = prestage(subcloudId, requestId).finally(() => running.delete(requestId));
-    running.set(requestId, p);
-    return p;
-  }
-
-  const launch = (subcloudId: number, requestId: string) =>
-    void run(subcloudId, requestId).catch((err: unknown) => {
-      if (!(err instanceof Stopped)) logger.error({ err, subcloudId, requestId }, 'subcloud prestage failed');
-    });
+  const run = (subcloudId: number, requestId: string) => runs.run(requestId, () => prestage(subcloudId, requestId));
+  const launch = (subcloudId: number, requestId: string) => runs.launch(requestId, () => prestage(subcloudId, requestId), { subcloudId, requestId });
 
   const follower = eventFollower({
     eventStore: deps.eventStore,
@@ -141,11 +130,11 @@ export function createSubcloudPrestage(deps: WorkflowDeps, options: PrestageActi
       stopping = true;
       abort.abort(new Stopped('the prestage workflow is stopping'));
       await follower.stop();
-      await Promise.allSettled([...running.values()]);
+      await runs.settled();
     },
     async settled() {
       await follower.reached(await deps.eventStore.headPosition());
-      await Promise.allSettled([...running.values()]);
+      await runs.settled();
     },
     run,
   };

@@ -91,7 +91,9 @@ export function swUpdateStrategyCommands(deps: SwUpdateStrategyCommandDeps) {
 
   async function create(input: StrategyInput | undefined, ctx: CommandContext): Promise<WriteResult<SwUpdateStrategyState>> {
     const request = validateStrategyRequest(input, await requestedGroup(input));
-    const existing = await readStore.find<SwUpdateStrategyDoc>(COLLECTIONS.swUpdateStrategies, {}, { limit: 1 });
+    // Cheap early refusal; the reservation below is what holds under concurrency. A retried request (same
+    // Idempotency-Key) goes on: its id, reservation and creation are found again and answered as the first time.
+    const existing = ctx.idempotency ? [] : await readStore.find<SwUpdateStrategyDoc>(COLLECTIONS.swUpdateStrategies, {}, { limit: 1 });
     if (existing[0]) throw new StrategyRequestError(strategyExists(existing[0].type));
     const steps = await stepsFor(request.cloudName, request.groupId);
     // Refused before an id is spent.

@@ -146,7 +146,7 @@ export function singlePrestagePassword(value: unknown): string {
 }
 
 /** How Python's %s shows a JSON value. */
-function pythonText(v: unknown): string {
+export function pythonText(v: unknown): string {
   if (v === true) return 'True';
   if (v === false) return 'False';
   if (v === null) return 'None';

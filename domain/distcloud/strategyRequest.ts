@@ -5,7 +5,7 @@
 import { requireBody } from '../core/body.js';
 import { ValidationError } from '../core/errors.js';
 import { pythonInt } from '../core/pythonInt.js';
-import { PRESTAGE_MAX_PARALLEL, strategyBool, strategySysadminPassword } from './prestage.js';
+import { PRESTAGE_MAX_PARALLEL, pythonText, strategyBool, strategySysadminPassword } from './prestage.js';
 import { DEFAULT_MAX_PARALLEL, ORCHESTRATED_TYPES, STRATEGY_TYPES, type StrategyType, type SubcloudApplyType } from './swUpdateStrategy.js';
 
 /** dcmanager's MAX_PARALLEL_SUBCLOUDS_LIMIT, for the types fleetledger does not orchestrate. */
@@ -45,6 +45,10 @@ export const groupRefOf = (input: StrategyInput | undefined): string | undefined
 
 export function validateStrategyRequest(input: StrategyInput | undefined, group: RequestedGroup | null | undefined): StrategyRequest {
   input = requireBody(input);
+  // The type first (R24.03's order), so no other message has to speak of a strategy of no type.
+  const type = input.type;
+  if (!type) throw new ValidationError('type required', 'type');
+  if (!(STRATEGY_TYPES as readonly unknown[]).includes(type)) throw new ValidationError('type invalid', 'type');
   const force = strategyBool('force', input.force) ?? false;
   let applyType = input['subcloud-apply-type'];
   if (applyType !== undefined && applyType !== null && applyType !== '' && applyType !== 'parallel' && applyType !== 'serial') {
@@ -66,11 +70,10 @@ export function validateStrategyRequest(input: StrategyInput | undefined, group:
     groupId = group.id;
   } else if (maxGiven !== undefined && maxGiven !== null && maxGiven !== '') {
     max = pythonInt(maxGiven);
-    if (max === undefined) throw new ValidationError(`max-parallel-subclouds invalid value. Value: ${String(maxGiven)}`, 'max-parallel-subclouds');
+    if (max === undefined) throw new ValidationError(`max-parallel-subclouds invalid value. Value: ${pythonText(maxGiven)}`, 'max-parallel-subclouds');
   }
   if (applyType === 'serial') max = 1;
   max ??= DEFAULT_MAX_PARALLEL;
-  const type = input.type;
   const prestage = type === 'prestage';
   const limit = prestage ? PRESTAGE_MAX_PARALLEL : MAX_PARALLEL_LIMIT;
   if (max < 1 || max > limit) {
@@ -79,8 +82,6 @@ export function validateStrategyRequest(input: StrategyInput | undefined, group:
       'max-parallel-subclouds',
     );
   }
-  if (!type) throw new ValidationError('type required', 'type');
-  if (!(STRATEGY_TYPES as readonly unknown[]).includes(type)) throw new ValidationError('type invalid', 'type');
   if (!(ORCHESTRATED_TYPES as readonly unknown[]).includes(type)) {
     throw new ValidationError(`Strategy type ${String(type)} is not orchestrated by this system controller; only prestage is`, 'type');
   }
