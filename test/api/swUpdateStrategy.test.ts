@@ -1,7 +1,8 @@
 // dcmanager's sw-update-strategy API (prestage) and PATCH /subclouds/{ref}/prestage's refusals, over HTTP, against a
 // whole site with workflows off: a strategy is created, applied, aborted and deleted, and nothing runs it (the
-// orchestrator has its own tests). Fleet: sc1..sc3 ready, sc4 offline, sc5 unmanaged, sc6 managed but not deployed;
-// group east (serial, 3) = sc2, sc3, sc4; group west (parallel, 4) = sc1, sc5; Default = sc6.
+// orchestrator has its own tests). Fleet: sc1..sc3 ready, sc4 offline, sc5 unmanaged, sc6 managed but not deployed,
+// sc7 with a prestage running, sc8 ready again after a failed prestage;
+// group east (serial, 3) = sc2, sc3, sc4; group west (parallel, 4) = sc1, sc5, sc8; Default = sc6, sc7.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { systemContext } from '../../commands/core/context.js';
 import { addPrestageSubcloud, type PrestageSubcloud } from '../support/prestageSubclouds.js';
@@ -67,7 +68,7 @@ async function allEventsText() {
 
 beforeAll(async () => {
   t = await startTestSite({ env: { SOFTWARE_VERSION: RELEASE } });
-  const states = ['ready', 'ready', 'ready', 'offline', 'unmanaged', 'undeployed'] as const;
+  const states = ['ready', 'ready', 'ready', 'offline', 'unmanaged', 'undeployed', 'prestaging', 'prestageFailed'] as const;
   for (const [i, state] of states.entries()) {
     const s = await addPrestageSubcloud(t, i + 1, state);
     sc[s.name] = s;
@@ -78,7 +79,7 @@ beforeAll(async () => {
   const west = await t.call('POST', '/v1.0/subcloud-groups', { name: 'west', description: 'west sites', update_apply_type: 'parallel', max_parallel_subclouds: 4 });
   expect(west.status, west.text).toBe(200);
   westId = west.json.id;
-  for (const [name, group] of [['sc2', 'east'], ['sc3', 'east'], ['sc4', 'east'], ['sc1', 'west'], ['sc5', 'west']] as const) {
+  for (const [name, group] of [['sc2', 'east'], ['sc3', 'east'], ['sc4', 'east'], ['sc1', 'west'], ['sc5', 'west'], ['sc8', 'west']] as const) {
     const r = await t.form('PATCH', `/v1.0/subclouds/${sc[name]!.id}`, { group_id: group === 'east' ? String(eastId) : 'west' });
     expect(r.status, JSON.stringify(r.json)).toBe(200);
   }
@@ -87,7 +88,7 @@ beforeAll(async () => {
 afterAll(async () => t?.stop());
 
 describe('the fleet under test', () => {
-  it('has sc1..sc3 ready and sc4..sc6 each failing one initial prestage check', async () => {
+  it('has sc1..sc3 and sc8 ready, and sc4..sc7 each failing one initial prestage check', async () => {
     const view = async (name: string) => (await t.call('GET', `/v1.0/subclouds/${name}`)).json;
     for (const name of ['sc1', 'sc2', 'sc3']) {
       expect(await view(name)).toMatchObject({ 'availability-status': 'online', 'management-state': 'managed', 'deploy-status': 'complete' });
@@ -99,6 +100,8 @@ describe('the fleet under test', () => {
     expect((await view('sc2')).group_id).toBe(eastId);
     expect((await view('sc1')).group_id).toBe(westId);
     expect((await view('sc6')).group_id).toBe(1);
+    expect(await view('sc7')).toMatchObject({ 'availability-status': 'online', 'management-state': 'managed', 'prestage-status': 'prestaging-packages' });
+    expect(await view('sc8')).toMatchObject({ 'availability-status': 'online', 'management-state': 'managed', 'prestage-status': 'failed' });
   });
 });
 
@@ -140,9 +143,9 @@ describe('create and read', () => {
     expect(other.json.error.message).toBe("Strategy of type 'kubernetes' not found");
   });
 
-  it('lists one step per eligible subcloud (sc4 offline, sc5 unmanaged, sc6 not deployed are excluded)', async () => {
+  it('lists one step per eligible subcloud (sc4 offline, sc5 unmanaged, sc6 not deployed, sc7 prestaging are excluded)', async () => {
     const all = await steps();
-    expect(all.map((s) => s.cloud)).toEqual(['sc1', 'sc2', 'sc3']);
+    expect(all.map((s) => s.cloud)).toEqual(['sc1', 'sc2', 'sc3', 'sc8']);
     for (const s of all) {
       expect(Object.keys(s)).toEqual(STEP_KEYS);
       expect(s).toEqual({
@@ -163,7 +166,7 @@ describe('create and read', () => {
     const one = await t.call('GET', `${STRATEGY}/steps/sc1`);
     expect(one.status).toBe(200);
     expect(one.json).toEqual((await steps())[0]);
-    for (const cloud of ['nope', 'sc4', 'sc6', 'SystemController']) {
+    for (const cloud of ['nope', 'sc4', 'sc5', 'sc6', 'sc7', 'SystemController']) {
       const r = await t.call('GET', `${STRATEGY}/steps/${cloud}`);
       expect(r.status, cloud).toBe(404);
       expect(r.json.error.message).toBe('Strategy step not found');
@@ -189,6 +192,10 @@ describe('eligibility', () => {
     ['sc4', "Prestage skipped 'sc4': Subcloud is offline."],
     ['sc5', "Prestage skipped 'sc5': Subcloud is not managed."],
     ['sc6', "Prestage skipped 'sc6': Prestage operation is not allowed when subcloud deploy is not completed."],
+    [
+      'sc7',
+      "Prestage skipped 'sc7': Prestage operation is only allowed while subcloud prestage status is one of: failed, complete. The current prestage status is prestaging-packages.",
+    ],
     ['nope', 'Subcloud nope does not exist'],
   ])('cloud_name %s: 422 and nothing appended', async (cloud, why) => {
     const head = await headPosition();
@@ -199,10 +206,10 @@ describe('eligibility', () => {
     expect((await t.call('GET', STRATEGY)).status).toBe(404);
   });
 
-  it('cloud_name of an eligible subcloud: one step', async () => {
-    const s = await created({ cloud_name: 'sc2' });
+  it.each(['sc2', 'sc8'])('cloud_name of an eligible subcloud (%s): one step', async (cloud) => {
+    const s = await created({ cloud_name: cloud });
     expect(s).toMatchObject({ 'subcloud-apply-type': null, 'max-parallel-subclouds': 2 });
-    expect(await clouds()).toEqual(['sc2']);
+    expect(await clouds()).toEqual([cloud]);
   });
 
   it('a group with no eligible subcloud: 422 Strategy has no steps to apply, nothing appended', async () => {
@@ -233,7 +240,7 @@ describe('eligibility', () => {
   ])('a parallel group %s gives its max_parallel_subclouds', async (_label, body) => {
     const s = await created(body());
     expect(s).toMatchObject({ 'subcloud-apply-type': 'parallel', 'max-parallel-subclouds': 4 });
-    expect(await clouds()).toEqual(['sc1']);
+    expect(await clouds()).toEqual(['sc1', 'sc8']);
   });
 });
 
@@ -354,7 +361,11 @@ describe('actions', () => {
     const get = await t.call('GET', STRATEGY);
     expect(get.status).toBe(404);
     expect(get.json.error.message).toBe('Strategy not found');
+    const getTyped = await t.call('GET', `${STRATEGY}?type=prestage`);
+    expect(getTyped.status).toBe(404);
+    expect(getTyped.json.error.message).toBe("Strategy of type 'prestage' not found");
     expect(await steps()).toEqual([]);
+    expect((await t.call('GET', `${STRATEGY}/steps/sc1`)).status).toBe(404);
     expect(await headPosition()).toBe(head);
   });
 
@@ -443,7 +454,7 @@ describe('delete', () => {
   it('from initial: 200 deleting; then 404, no steps, and a new strategy can be created', async () => {
     t.clock.set('2026-03-04T07:00:00.000Z');
     const s = await created({ 'max-parallel-subclouds': 3 });
-    expect((await steps()).length).toBe(3);
+    expect((await steps()).length).toBe(4);
     t.clock.set('2026-03-04T07:10:00.000Z');
     const del = await t.call('DELETE', STRATEGY);
     expect(del.status, del.text).toBe(200);
@@ -516,7 +527,7 @@ describe('delete', () => {
       ['aborted', 'deleting'],
     ]);
     const createdEvent = r.json.events[0];
-    expect(createdEvent.data).toMatchObject({ id: s.id, type: 'prestage', steps: [{ cloud: 'sc1' }, { cloud: 'sc2' }, { cloud: 'sc3' }] });
+    expect(createdEvent.data).toMatchObject({ id: s.id, type: 'prestage', steps: [{ cloud: 'sc1' }, { cloud: 'sc2' }, { cloud: 'sc3' }, { cloud: 'sc8' }] });
     // sealed, not the request's text
     expect(createdEvent.data.sysadminPassword).toMatchObject({ alg: 'A256GCM', ct: expect.any(String) });
     expect(r.text).not.toContain(PASSWORD_B64);
@@ -555,6 +566,13 @@ describe('PATCH /v1.0/subclouds/{ref}/prestage: refusals', () => {
       { sysadmin_password: PASSWORD_B64 },
       400,
       "Prestage skipped 'sc6': Prestage operation is not allowed when subcloud deploy is not completed.",
+    ],
+    [
+      'a subcloud being prestaged',
+      'sc7',
+      { sysadmin_password: PASSWORD_B64, force: true },
+      400,
+      "Prestage skipped 'sc7': Prestage operation is only allowed while subcloud prestage status is one of: failed, complete. The current prestage status is prestaging-packages.",
     ],
     ['an unknown subcloud', 'nope', { sysadmin_password: PASSWORD_B64 }, 404, 'Subcloud not found'],
     ['an unknown subcloud id', '9999', { sysadmin_password: PASSWORD_B64 }, 404, 'Subcloud not found'],

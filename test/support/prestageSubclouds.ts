@@ -4,6 +4,8 @@
 //   offline     as ready, then offline (the audit's failures in a row)
 //   unmanaged   deployed and online, never managed
 //   undeployed  online and managed (forced) while its deploy never completed
+//   prestaging  as ready, with a prestage running (prestage-status prestaging-packages)
+//   prestageFailed  as ready, its last prestage failed (prestage-status failed): a candidate again
 import { stringify } from 'yaml';
 import { expect } from 'vitest';
 import { systemContext } from '../../commands/core/context.js';
@@ -11,7 +13,7 @@ import { AVAIL_FAIL_COUNT_TO_ALARM } from '../../domain/distcloud/subcloud.js';
 import { bootstrap, SYSADMIN_B64 } from '../unit/domain/subcloudFixtures.js';
 import type { TestSite } from './site.js';
 
-export type PrestageSubcloudState = 'ready' | 'offline' | 'unmanaged' | 'undeployed';
+export type PrestageSubcloudState = 'ready' | 'offline' | 'unmanaged' | 'undeployed' | 'prestaging' | 'prestageFailed';
 
 export interface PrestageSubcloud {
   id: number;
@@ -45,10 +47,14 @@ export async function addPrestageSubcloud(site: TestSite, n: number, state: Pres
     await record(id, { type: 'CompleteDeployPhase', operationId: `op-${n}`, deployComplete: true, at }, ctx());
   }
   await record(id, { type: 'RecordAvailability', reachable: true, consecutiveFailures: 0, at }, ctx());
-  if (state === 'ready' || state === 'offline') ok(await site.form('PATCH', `/v1.0/subclouds/${id}`, { 'management-state': 'managed' }));
+  if (state !== 'unmanaged' && state !== 'undeployed') ok(await site.form('PATCH', `/v1.0/subclouds/${id}`, { 'management-state': 'managed' }));
   if (state === 'undeployed') ok(await site.form('PATCH', `/v1.0/subclouds/${id}`, { 'management-state': 'managed', force: 'true' }));
   if (state === 'offline') {
     await record(id, { type: 'RecordAvailability', reachable: false, consecutiveFailures: AVAIL_FAIL_COUNT_TO_ALARM, at }, ctx());
+  }
+  if (state === 'prestaging' || state === 'prestageFailed') {
+    await record(id, { type: 'RecordPrestageStatus', prestageStatus: 'prestaging-packages', at }, ctx());
+    if (state === 'prestageFailed') await record(id, { type: 'RecordPrestageStatus', prestageStatus: 'failed', reason: 'test', at }, ctx());
   }
   await site.site.runner.waitFor(await site.site.eventStore.headPosition(), 10_000);
   return { id, name: `sc${n}`, address: `${oam}.12` };
