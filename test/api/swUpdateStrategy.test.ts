@@ -638,3 +638,65 @@ describe('concurrency', () => {
     expect(answers.filter((r) => r.status === 422 && r.json.error.message === ALREADY_EXISTS)).toHaveLength(4);
   });
 });
+
+describe('Idempotency-Key', () => {
+  beforeEach(clearStrategy);
+
+  it('an apply retried with the same key answers as the first did and appends nothing', async () => {
+    const s = await created();
+    const headers = { 'idempotency-key': 'apply-strategy-1' };
+    const first = await t.call('POST', `${STRATEGY}/actions`, { action: 'apply' }, headers);
+    expect(first.status, first.text).toBe(200);
+    const head = await headPosition();
+    const again = await t.call('POST', `${STRATEGY}/actions`, { action: 'apply' }, headers);
+    expect(again.status, again.text).toBe(200);
+    expect(again.json).toEqual(first.json);
+    expect(again.json).toMatchObject({ id: s.id, state: 'applying' });
+    expect(await headPosition()).toBe(head);
+    // the same key for another request
+    const other = await t.call('POST', `${STRATEGY}/actions`, { action: 'abort' }, headers);
+    expect(other.status).toBe(422);
+  });
+});
+
+// BUG: commands/distcloud/swUpdateStrategies.ts create() looks for an existing strategy in the read model
+// (`existing[0]` -> StrategyRequestError "already exists") before its idempotent steps (allocateId, reserve,
+// CreateStrategy), so a create retried with the same Idempotency-Key after a success answers 422 "Unable to create
+// strategy of type 'prestage': Bad strategy request: Strategy of type: 'prestage' already exists" instead of the first
+// answer (docs/architecture.md: "the handler recognises a repeat ... and answers as the first time"; POST
+// /v1.0/subclouds and /v1.0/subcloud-groups do, and so does the apply above).
+describe.skip('BUG: a create retried with the same Idempotency-Key', () => {
+  beforeEach(clearStrategy);
+
+  it('answers as the first did and appends nothing', async () => {
+    const headers = { 'idempotency-key': 'create-strategy-1' };
+    const first = await t.call('POST', STRATEGY, prestage(), headers);
+    expect(first.status, first.text).toBe(200);
+    const head = await headPosition();
+    const again = await t.call('POST', STRATEGY, prestage(), headers);
+    expect(again.status, again.text).toBe(200);
+    expect(again.json).toEqual(first.json);
+    expect(await headPosition()).toBe(head);
+  });
+});
+
+// BUG: domain/distcloud/strategyRequest.ts validateStrategyRequest renders request values with String() in its
+// messages: with no `type` and an out-of-range max-parallel-subclouds the answer is 400 "Invalid
+// max-parallel-subclouds value: 6000. For undefined strategy, the value must be between 1 and 5000." (JavaScript's
+// `undefined`; dcmanager 2403 checks the type first and answers `type required`, and Python would print None), and
+// a max-parallel-subclouds that is a JSON object answers "max-parallel-subclouds invalid value. Value: [object Object]".
+describe.skip('BUG: JavaScript renderings of request values in create messages', () => {
+  beforeAll(clearStrategy);
+
+  it('no type with max-parallel-subclouds 6000: no "undefined" in the message', async () => {
+    const r = await t.call('POST', STRATEGY, { sysadmin_password: PASSWORD_B64, 'max-parallel-subclouds': 6000 });
+    expect(r.status).toBe(400);
+    expect(r.json.error.message).not.toContain('undefined');
+  });
+
+  it('max-parallel-subclouds {}: no "[object Object]" in the message', async () => {
+    const r = await create({ 'max-parallel-subclouds': {} });
+    expect(r.status).toBe(400);
+    expect(r.json.error.message).not.toContain('[object Object]');
+  });
+});
