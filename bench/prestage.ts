@@ -7,6 +7,7 @@
 // - apply: from POST /actions apply until the strategy is `complete`: wall time against the ideal N / max x the
 //   states' durations; the RSS of the site process, sampled every 250 ms (peak); the events written (the site's
 //   projected position before and after: the embedded store numbers events consecutively) per step.
+import Database from 'better-sqlite3';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +39,8 @@ export interface PrestageResults {
   peakRssMB: number;
   eventsWritten: number;
   eventsPerStep: number;
+  /** The events written during the apply, by type (read from the site's SQLite file afterwards). */
+  eventsByType: Record<string, number>;
 }
 
 const PASSWORD_B64 = Buffer.from('St8rlingX*').toString('base64');
@@ -73,7 +76,8 @@ export async function benchPrestage(o: PrestageOptions): Promise<PrestageResults
       SYSTEM_NAME: 'bench-site',
       LOG_LEVEL: 'info',
       SUBCLOUD_AGENT_PORT: String(agentPort),
-      SUBCLOUD_AUDIT_INTERVAL: '10',
+      // dcmanager's default audit interval: the audit of 5,000 subclouds runs beside the strategy, as it would.
+      SUBCLOUD_AUDIT_INTERVAL: '30',
       SYSTEM_CONTROLLER_AGENT_ADDRESS: controller.address,
     }, () => undefined);
     procs.push(site);
@@ -128,6 +132,12 @@ export async function benchPrestage(o: PrestageOptions): Promise<PrestageResults
     const eventsWritten = Number((await projected()) - before);
     const issueIdealSeconds = (n / o.maxParallel) * 4 * o.opSeconds;
     const operationsIdealSeconds = (n / o.maxParallel) * 3 * o.opSeconds;
+    // What was written, by type: the site's event store file, read after the site stopped.
+    await site.stop();
+    const db = new Database(join(work, 'site', 'events.sqlite'), { readonly: true });
+    const rows = db.prepare('SELECT type, COUNT(*) AS n FROM events WHERE position > ? GROUP BY type ORDER BY n DESC').all(Number(before)) as { type: string; n: number }[];
+    db.close();
+    const eventsByType = Object.fromEntries(rows.map((r) => [r.type, r.n]));
     o.say(`apply: ${applySeconds.toFixed(1)} s (ideal ${issueIdealSeconds} s), ${complete} complete, peak RSS ${peakRssMB} MB, ${eventsWritten} events`);
     return {
       subclouds: n,
@@ -142,6 +152,7 @@ export async function benchPrestage(o: PrestageOptions): Promise<PrestageResults
       peakRssMB,
       eventsWritten,
       eventsPerStep: eventsWritten / steps,
+      eventsByType,
     };
   } finally {
     for (const p of procs.reverse()) await p.stop().catch(() => undefined);

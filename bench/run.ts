@@ -289,6 +289,7 @@ function prestageRows(p: PrestageResults, targets: Map<string, Target>): Row[] {
     [B, 'steps complete', fmt(p.complete), '', ''],
     [B, 'peak RSS of the site during the apply (MB)', fmt(p.peakRssMB), '', ''],
     [B, `events written per step (${fmt(p.eventsWritten)} in all)`, fmt(p.eventsPerStep, 2), '', ''],
+    ...Object.entries(p.eventsByType).map(([type, n]): Row => [B, `  of which ${type} (per step)`, fmt(n / p.subclouds, 2), '', '']),
   ];
 }
 
