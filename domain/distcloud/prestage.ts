@@ -91,7 +91,9 @@ export const needsPreparation = (subcloudVersion: string, release: string) => su
 /** strategy_steps.details holds 255 characters (R24.03); longer text is cut and ends with `..`. */
 export const STEP_DETAILS_MAX = 255;
 export function stepDetails(text: string): string {
-  return text.length <= STEP_DETAILS_MAX ? text : `${text.slice(0, STEP_DETAILS_MAX - 2)}..`;
+  // Characters, not UTF-16 units: a character outside the BMP counts once and is never cut in half.
+  const chars = [...text];
+  return chars.length <= STEP_DETAILS_MAX ? text : `${chars.slice(0, STEP_DETAILS_MAX - 2).join('')}..`;
 }
 
 /** A failed step's details: `<state>: <error>`. */

@@ -32,6 +32,7 @@ describe('parseConfig', () => {
       systemName: hostname(),
       systemControllerManagement: { subnet: '192.168.204.0/24', startIp: '192.168.204.2', endIp: '192.168.204.100' },
       subcloudAgentPort: 8120,
+      systemControllerAgentAddress: '127.0.0.1',
       subcloudAuditIntervalSeconds: 30,
       subcloudAuditConcurrency: 100,
       workflowTimeScale: 1,

@@ -231,3 +231,10 @@ describe('stepDetails', () => {
     expect(long).toBe(`prestaging-images: ${'e'.repeat(253 - 'prestaging-images: '.length)}..`);
   });
 });
+
+describe('stepDetails counts characters', () => {
+  it('keeps 200 emoji whole and cuts 300 at 253 characters plus ..', () => {
+    expect(stepDetails('😀'.repeat(200))).toBe('😀'.repeat(200));
+    expect(stepDetails('😀'.repeat(300))).toBe(`${'😀'.repeat(253)}..`);
+  });
+});
