@@ -9,7 +9,8 @@ import { PROJECTS } from '../../domain/identity/catalog.js';
 import { startTestSite, type TestSite } from './site.js';
 import { systemPeerBody } from './geo.js';
 import { tcpGate } from './tcpGate.js';
-import { bootstrap, SYSADMIN_B64 } from '../unit/domain/subcloudFixtures.js';
+import { recordDeployedOnline } from './subcloudStates.js';
+import { numberedBootstrap, SYSADMIN_B64 } from '../unit/domain/subcloudFixtures.js';
 import type { SiteOptions } from '../../site.js';
 
 export const PEER_PASSWORDS = { aAtB: 'site-a-at-b-password', bAtA: 'site-b-at-a-password' } as const;
@@ -86,27 +87,12 @@ export type PeeredSites = Awaited<ReturnType<typeof startPeeredSites>>;
  */
 export async function addPeerGroupMember(site: TestSite, n: number, group: string, fields: Record<string, string> = {}) {
   const ok = (r: { status: number; json?: unknown }) => expect(r.status, JSON.stringify(r.json)).toBe(200);
-  const oam = `10.10.${10 + n}`;
-  const values = bootstrap({
-    name: `sc${n}`,
-    management_subnet: `192.168.${100 + n}.0/24`,
-    management_start_address: `192.168.${100 + n}.2`,
-    management_end_address: `192.168.${100 + n}.50`,
-    management_gateway_address: `192.168.${100 + n}.1`,
-    external_oam_subnet: `${oam}.0/24`,
-    external_oam_gateway_address: `${oam}.1`,
-    external_oam_floating_address: `${oam}.12`,
-  });
-  const added = await site.form('POST', '/v1.0/subclouds/', { sysadmin_password: SYSADMIN_B64, 'bootstrap-address': `${oam}.12`, ...fields }, { bootstrap_values: stringify(values) });
+  const { values, address } = numberedBootstrap(n, `sc${n}`, '10.10');
+  const added = await site.form('POST', '/v1.0/subclouds/', { sysadmin_password: SYSADMIN_B64, 'bootstrap-address': address, ...fields }, { bootstrap_values: stringify(values) });
   ok(added);
   const id = added.json.id as number;
-  const ctx = () => systemContext(site.clock.now(), 'test');
-  const at = site.clock.now().toISOString();
-  const record = site.site.commands.subclouds.record;
-  await record(id, { type: 'StartDeployPhase', operationId: `op-${n}`, phase: 'bootstrap', at }, ctx());
-  await record(id, { type: 'CompleteDeployPhase', operationId: `op-${n}`, deployComplete: true, at }, ctx());
-  await record(id, { type: 'RecordAvailability', reachable: true, consecutiveFailures: 0, at }, ctx());
+  await recordDeployedOnline(site, id);
   ok(await site.form('PATCH', `/v1.0/subclouds/${id}`, { 'management-state': 'managed' }));
-  ok(await site.form('PATCH', `/v1.0/subclouds/${id}`, { peer_group: group, bootstrap_address: `${oam}.12` }, { bootstrap_values: stringify(values) }));
-  return { id, region: added.json['region-name'] as string, address: `${oam}.12` };
+  ok(await site.form('PATCH', `/v1.0/subclouds/${id}`, { peer_group: group, bootstrap_address: address }, { bootstrap_values: stringify(values) }));
+  return { id, region: added.json['region-name'] as string, address: address };
 }

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { subcloudAgentClient } from '../../adapters/subcloudAgent/client.js';
 import type { OperationKind, SystemMode } from '../../adapters/subcloudAgent/contract.js';
-import { systemContext } from '../../commands/core/context.js';
 import { startFleetSimulator, type FleetSimulator } from '../../simulator/fleet.js';
 import { freePort } from './net.js';
+import { recordDeployedOnline } from './subcloudStates.js';
 import { startTestSite, type TestSite } from './site.js';
 import { SYSADMIN_B64 } from '../unit/domain/subcloudFixtures.js';
 
@@ -57,12 +57,7 @@ export async function startPrestageFleet(o: PrestageFleetOptions) {
     );
     expect(added.status, JSON.stringify(added.json)).toBe(200);
     const id = added.json.id as number;
-    const ctx = () => systemContext(site.clock.now(), 'test');
-    const at = site.clock.now().toISOString();
-    const record = site.site.commands.subclouds.record;
-    await record(id, { type: 'StartDeployPhase', operationId: `deploy-${id}`, phase: 'bootstrap', at }, ctx());
-    await record(id, { type: 'CompleteDeployPhase', operationId: `deploy-${id}`, deployComplete: true, ...(o.olderRelease ? { softwareVersion: o.olderRelease } : {}), at }, ctx());
-    await record(id, { type: 'RecordAvailability', reachable: true, consecutiveFailures: 0, at }, ctx());
+    await recordDeployedOnline(site, id, o.olderRelease ? { softwareVersion: o.olderRelease } : {});
     const managed = await site.form('PATCH', `/v1.0/subclouds/${id}`, { 'management-state': 'managed' });
     expect(managed.status, JSON.stringify(managed.json)).toBe(200);
     subclouds.push({ id, name: added.json.name as string, address: sim.address });

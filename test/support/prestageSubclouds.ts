@@ -10,7 +10,8 @@ import { stringify } from 'yaml';
 import { expect } from 'vitest';
 import { systemContext } from '../../commands/core/context.js';
 import { AVAIL_FAIL_COUNT_TO_ALARM } from '../../domain/distcloud/subcloud.js';
-import { bootstrap, SYSADMIN_B64 } from '../unit/domain/subcloudFixtures.js';
+import { recordDeployedOnline } from './subcloudStates.js';
+import { numberedBootstrap, SYSADMIN_B64 } from '../unit/domain/subcloudFixtures.js';
 import type { TestSite } from './site.js';
 
 export type PrestageSubcloudState = 'ready' | 'offline' | 'unmanaged' | 'undeployed' | 'prestaging' | 'prestageFailed';
@@ -25,28 +26,14 @@ const ok = (r: { status: number; json?: unknown }) => expect(r.status, JSON.stri
 
 /** Subcloud `sc<n>` on `site`, in `state`. */
 export async function addPrestageSubcloud(site: TestSite, n: number, state: PrestageSubcloudState = 'ready'): Promise<PrestageSubcloud> {
-  const oam = `10.20.${10 + n}`;
-  const values = bootstrap({
-    name: `sc${n}`,
-    management_subnet: `192.168.${100 + n}.0/24`,
-    management_start_address: `192.168.${100 + n}.2`,
-    management_end_address: `192.168.${100 + n}.50`,
-    management_gateway_address: `192.168.${100 + n}.1`,
-    external_oam_subnet: `${oam}.0/24`,
-    external_oam_gateway_address: `${oam}.1`,
-    external_oam_floating_address: `${oam}.12`,
-  });
-  const added = await site.form('POST', '/v1.0/subclouds/', { sysadmin_password: SYSADMIN_B64, 'bootstrap-address': `${oam}.12` }, { bootstrap_values: stringify(values) });
+  const { values, address } = numberedBootstrap(n, `sc${n}`, '10.20');
+  const added = await site.form('POST', '/v1.0/subclouds/', { sysadmin_password: SYSADMIN_B64, 'bootstrap-address': address }, { bootstrap_values: stringify(values) });
   ok(added);
   const id = added.json.id as number;
   const ctx = () => systemContext(site.clock.now(), 'test');
   const at = site.clock.now().toISOString();
   const record = site.site.commands.subclouds.record;
-  if (state !== 'undeployed') {
-    await record(id, { type: 'StartDeployPhase', operationId: `op-${n}`, phase: 'bootstrap', at }, ctx());
-    await record(id, { type: 'CompleteDeployPhase', operationId: `op-${n}`, deployComplete: true, at }, ctx());
-  }
-  await record(id, { type: 'RecordAvailability', reachable: true, consecutiveFailures: 0, at }, ctx());
+  await recordDeployedOnline(site, id, { deployed: state !== 'undeployed' });
   if (state !== 'unmanaged' && state !== 'undeployed') ok(await site.form('PATCH', `/v1.0/subclouds/${id}`, { 'management-state': 'managed' }));
   if (state === 'undeployed') ok(await site.form('PATCH', `/v1.0/subclouds/${id}`, { 'management-state': 'managed', force: 'true' }));
   if (state === 'offline') {
@@ -57,7 +44,7 @@ export async function addPrestageSubcloud(site: TestSite, n: number, state: Pres
     if (state === 'prestageFailed') await record(id, { type: 'RecordPrestageStatus', prestageStatus: 'failed', reason: 'test', at }, ctx());
   }
   await site.site.runner.waitFor(await site.site.eventStore.headPosition(), 10_000);
-  return { id, name: `sc${n}`, address: `${oam}.12` };
+  return { id, name: `sc${n}`, address: address };
 }
 
 /** sc1..sc<count>, all `ready`. */

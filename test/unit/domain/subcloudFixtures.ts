@@ -98,3 +98,22 @@ export const managed: SubcloudEvent[] = [
   ...deployed,
   { type: 'SubcloudManagementStateChanged', data: { managementState: 'managed', force: false, at } },
 ];
+
+/**
+ * Bootstrap values for test subcloud `n`: its own management /24 (192.168.(100+n)) and OAM /24 (`<oamPrefix>.(10+n)`),
+ * so subclouds made from different n never clash. `address` is the OAM floating address (the bootstrap address).
+ */
+export function numberedBootstrap(n: number, name: string, oamPrefix: string) {
+  const oam = `${oamPrefix}.${10 + n}`;
+  const values = bootstrap({
+    name,
+    management_subnet: `192.168.${100 + n}.0/24`,
+    management_start_address: `192.168.${100 + n}.2`,
+    management_end_address: `192.168.${100 + n}.50`,
+    management_gateway_address: `192.168.${100 + n}.1`,
+    external_oam_subnet: `${oam}.0/24`,
+    external_oam_gateway_address: `${oam}.1`,
+    external_oam_floating_address: `${oam}.12`,
+  });
+  return { values, address: `${oam}.12` };
+}
