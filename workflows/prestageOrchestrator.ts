@@ -163,8 +163,9 @@ export function createPrestageOrchestrator(deps: WorkflowDeps, options: Prestage
       if (s.preparation.status === 'none') {
         s = (await cmds.record(strategyId, { type: 'StartPrestagePreparation', operationId, release, previousRelease, at: at() }, ctx())).state as Active;
       }
+      // A preparation started before a restart is followed as it was started (same id, same params).
       const opId = s.preparation.operationId ?? operationId;
-      const error = await actions.prepare(opId, release, previousRelease);
+      const error = await actions.prepare(opId, release, s.preparation.previousRelease ?? previousRelease);
       checkStopped();
       if (error === undefined) {
         await cmds.record(strategyId, { type: 'CompletePrestagePreparation', operationId: opId, at: at() }, ctx());

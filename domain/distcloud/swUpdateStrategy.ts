@@ -89,7 +89,8 @@ export type SwUpdateStrategyState =
       id: number;
       state: StrategyState;
       steps: StrategyStepRef[];
-      preparation: { status: PreparationStatus; operationId: string | null; error: string | null };
+      /** The shared packages' preparation; `previousRelease` is the release it prepares from, once started. */
+      preparation: { status: PreparationStatus; operationId: string | null; error: string | null; previousRelease?: string };
       createdAt: string;
       updatedAt: string | null;
     } & StrategySettings);
@@ -200,7 +201,11 @@ export function evolve(state: SwUpdateStrategyState, event: SwUpdateStrategyEven
     case 'SwUpdateStrategyStateChanged':
       return { ...state, state: event.data.state, updatedAt };
     case 'PrestagePreparationStarted':
-      return { ...state, preparation: { status: 'running', operationId: event.data.operationId, error: null }, updatedAt };
+      return {
+        ...state,
+        preparation: { status: 'running', operationId: event.data.operationId, error: null, previousRelease: event.data.previousRelease },
+        updatedAt,
+      };
     case 'PrestagePreparationCompleted':
       return { ...state, preparation: { ...state.preparation, status: 'completed' }, updatedAt };
     case 'PrestagePreparationFailed':

@@ -54,7 +54,7 @@ beforeAll(async () => {
       { 'bootstrap-address': s.address, migrate: 'true', sysadmin_password: SYSADMIN_B64 },
       { bootstrap_values: readFileSync(s.bootstrapValuesPath!, 'utf8') },
     );
-    expect(r.status, r.text).toBe(200);
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
   }
   await eventually(
     async () => ((await site.call('GET', '/v1.0/subclouds')).json.subclouds as Record<string, string>[]).filter((s) => s['deploy-status'] === 'complete' && s['availability-status'] === 'online').length,
