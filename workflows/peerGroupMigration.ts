@@ -36,7 +36,7 @@ import type { PeerGroupAssociationDoc } from '../projections/distcloud/peerGroup
 import type { SubcloudPeerGroupDoc } from '../projections/distcloud/subcloudPeerGroups.js';
 import type { SystemPeerDoc } from '../projections/distcloud/systemPeers.js';
 import { eventFollower } from './eventFollower.js';
-import { runRegistry, WorkflowStopped as Stopped } from './runs.js';
+import { runRegistry, unboundedAbort, WorkflowStopped as Stopped } from './runs.js';
 import { DEFAULT_SYSTEM_CONTROLLER } from './subcloudDeploy.js';
 import type { Workflow, WorkflowDeps } from './workflow.js';
 
@@ -95,7 +95,7 @@ export function createPeerGroupMigration(deps: WorkflowDeps, options: PeerGroupM
   const longPollMs = options.longPollMs ?? 10_000;
   const runs = runRegistry<MigrationReport>(logger, 'peer group migration failed');
   let stopping = false;
-  let abort = new AbortController();
+  let abort = unboundedAbort();
   const checkStopped = () => {
     if (stopping) throw new Stopped();
   };
@@ -360,7 +360,7 @@ export function createPeerGroupMigration(deps: WorkflowDeps, options: PeerGroupM
     async start() {
       if (!deps.geo) return;
       stopping = false;
-      abort = new AbortController();
+      abort = unboundedAbort();
       // Resume the migrations a stop interrupted (the read model has caught up: start() runs after the projections).
       const unfinished = await readStore.find<SubcloudPeerGroupDoc>(COLLECTIONS.subcloudPeerGroups, { migrationStatus: 'migrating' });
       for (const g of unfinished) if (g.status === 'active' && g.migrationId) launch(g.id, g.migrationId);

@@ -3,7 +3,6 @@
 // images on the subcloud, and the subcloud's prestage-status as it goes. Every operation's id is given by the
 // caller (derived from the step or the request), so a restarted workflow finds the operation it started instead of
 // starting it again.
-import { setMaxListeners } from 'node:events';
 import { runPrestagePrecheck } from '../commands/distcloud/subcloudPrestage.js';
 import { agentCallFailure, operationFailure, runAgentOperation } from '../adapters/subcloudAgent/runOperation.js';
 import type { OperationKind } from '../adapters/subcloudAgent/contract.js';
@@ -64,10 +63,3 @@ export function prestageActions(deps: WorkflowDeps, signal: () => AbortSignal, o
 }
 
 export type PrestageActions = ReturnType<typeof prestageActions>;
-
-/** The abort of a prestage workflow's operations: every operation followed listens on it, hundreds at once. */
-export function unboundedAbort(): AbortController {
-  const c = new AbortController();
-  setMaxListeners(0, c.signal);
-  return c;
-}

@@ -45,8 +45,8 @@ import {
 import type { StrategyStepDoc } from '../projections/distcloud/strategySteps.js';
 import type { SwUpdateStrategyDoc } from '../projections/distcloud/swUpdateStrategies.js';
 import { eventFollower } from './eventFollower.js';
-import { runRegistry, WorkflowStopped as Stopped } from './runs.js';
-import { prestageActions, unboundedAbort, type PrestageActionOptions } from './prestageActions.js';
+import { runRegistry, unboundedAbort, WorkflowStopped as Stopped } from './runs.js';
+import { prestageActions, type PrestageActionOptions } from './prestageActions.js';
 import type { Workflow, WorkflowDeps } from './workflow.js';
 
 export const PRESTAGE_ORCHESTRATOR = 'prestage-orchestrator';

@@ -1,6 +1,7 @@
 // The long runs a workflow starts, keyed by what they work on (a strategy, a migration, a request): one run per key
 // at a time (asking again joins the run in flight), every one awaited when the workflow stops, and a run ended by
 // the stop not reported as a failure.
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 
 /** Ends a run at a safe point when its workflow stops. */
@@ -29,4 +30,11 @@ export function runRegistry<T>(logger: Logger, failure: string) {
     /** Resolves once every run in flight has ended, however. */
     settled: () => Promise.allSettled([...running.values()]),
   };
+}
+
+/** The abort of a workflow's runs: every call in flight listens on it, hundreds at once. */
+export function unboundedAbort(): AbortController {
+  const c = new AbortController();
+  setMaxListeners(0, c.signal);
+  return c;
 }

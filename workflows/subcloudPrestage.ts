@@ -14,8 +14,8 @@ import { isFinalStepState } from '../domain/distcloud/strategyStep.js';
 import type { StrategyStepDoc } from '../projections/distcloud/strategySteps.js';
 import type { SubcloudDoc } from '../projections/distcloud/subclouds.js';
 import { eventFollower } from './eventFollower.js';
-import { runRegistry, WorkflowStopped as Stopped } from './runs.js';
-import { prestageActions, unboundedAbort, type PrestageActionOptions } from './prestageActions.js';
+import { runRegistry, unboundedAbort, WorkflowStopped as Stopped } from './runs.js';
+import { prestageActions, type PrestageActionOptions } from './prestageActions.js';
 import type { Workflow, WorkflowDeps } from './workflow.js';
 
 export const SUBCLOUD_PRESTAGE = 'subcloud-prestage';
