@@ -31,12 +31,12 @@ import { COLLECTIONS } from '../domain/distcloud/collections.js';
 import { ALARM_IDS, peerGroupNotManagedEntity } from '../domain/distcloud/faultAlarm.js';
 import { MIGRATABLE_STATES } from '../domain/distcloud/peerGroupMigration.js';
 import { DEPLOY_STATUS as D, type ActiveSubcloud, type SubcloudCommand } from '../domain/distcloud/subcloud.js';
-import { PRIMARY_PRIORITY, subcloudPeerGroupStream, type MigrationStart } from '../domain/distcloud/subcloudPeerGroup.js';
+import { PRIMARY_PRIORITY, type MigrationStart } from '../domain/distcloud/subcloudPeerGroup.js';
 import type { PeerGroupAssociationDoc } from '../projections/distcloud/peerGroupAssociations.js';
 import type { SubcloudPeerGroupDoc } from '../projections/distcloud/subcloudPeerGroups.js';
 import type { SystemPeerDoc } from '../projections/distcloud/systemPeers.js';
 import { eventFollower } from './eventFollower.js';
-import { runRegistry, unboundedAbort, WorkflowStopped as Stopped } from './runs.js';
+import { limiter, runRegistry, WorkflowStopped as Stopped } from './runs.js';
 import { DEFAULT_SYSTEM_CONTROLLER } from './subcloudDeploy.js';
 import type { Workflow, WorkflowDeps } from './workflow.js';
 
@@ -67,24 +67,6 @@ export interface PeerGroupMigration extends Workflow {
 }
 
 
-/** Runs the functions given to it at most `width` at a time, in the order they were given. */
-function limiter(width: number) {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    // A finishing call hands its slot to the next waiter directly, so no newcomer can slip in between.
-    if (active >= width) await new Promise<void>((resolve) => waiting.push(resolve));
-    else active++;
-    try {
-      return await fn();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else active--;
-    }
-  };
-}
-
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export function createPeerGroupMigration(deps: WorkflowDeps, options: PeerGroupMigrationOptions = {}): PeerGroupMigration {
@@ -94,21 +76,7 @@ export function createPeerGroupMigration(deps: WorkflowDeps, options: PeerGroupM
   const peerTimeoutMs = options.peerTimeoutMs ?? 60_000;
   const longPollMs = options.longPollMs ?? 10_000;
   const runs = runRegistry<MigrationReport>(logger, 'peer group migration failed');
-  let stopping = false;
-  let abort = unboundedAbort();
-  const checkStopped = () => {
-    if (stopping) throw new Stopped();
-  };
-
-  /** The start event of a migration: its subclouds, password, and the request's correlation id. */
-  async function startOf(groupId: number, migrationId: string) {
-    for (const e of await deps.eventStore.readStream(subcloudPeerGroupStream(groupId))) {
-      if (e.type === 'PeerGroupMigrationStarted' && (e.data as MigrationStart).migrationId === migrationId) {
-        return { start: e.data as MigrationStart, correlationId: e.metadata.correlationId };
-      }
-    }
-    return undefined;
-  }
+  const { checkStopped } = runs;
 
   async function associatedPeers(groupId: number): Promise<SystemPeerDoc[]> {
     const associations = await readStore.find<PeerGroupAssociationDoc>(COLLECTIONS.peerGroupAssociations, { peerGroupId: groupId });
@@ -117,17 +85,20 @@ export function createPeerGroupMigration(deps: WorkflowDeps, options: PeerGroupM
   }
 
   async function migrate(groupId: number, migrationId: string): Promise<MigrationReport> {
-    const found = await startOf(groupId, migrationId);
-    if (!found || !deps.geo) return { groupId, migrationId, subclouds: {} };
+    if (!deps.geo) return { groupId, migrationId, subclouds: {} };
     const geo = deps.geo;
-    const { start, correlationId } = found;
+    // The group, and the migration's start event: its subclouds, password, and the request's correlation id.
+    const { state: group, events } = await geo.peerGroups.load(groupId);
+    const found = events.find((e) => e.type === 'PeerGroupMigrationStarted' && (e.data as MigrationStart).migrationId === migrationId);
+    if (!found) return { groupId, migrationId, subclouds: {} };
+    const start = found.data as MigrationStart;
+    const correlationId = found.metadata.correlationId;
     /** A context for one step: idempotent, and correlated with the migration request. */
     const ctx = (key: string): CommandContext => ({
       ...systemContext(clock.now(), PEER_GROUP_MIGRATION, `${migrationId}:${key}`),
       correlationId,
       causationId: migrationId,
     });
-    const { state: group } = await geo.peerGroups.load(groupId);
     // Only the group's open migration runs: a start event seen again (a replay after a restart) is history.
     if (group.status !== 'active' || group.migrationId !== migrationId || group.migrationStatus !== 'migrating') {
       return { groupId, migrationId, subclouds: {} };
@@ -209,7 +180,7 @@ export function createPeerGroupMigration(deps: WorkflowDeps, options: PeerGroupM
                   sysadmin_password: password,
                 },
               },
-              { signal: abort.signal },
+              { signal: runs.signal() },
             );
           } catch (err) {
             checkStopped();
@@ -219,7 +190,7 @@ export function createPeerGroupMigration(deps: WorkflowDeps, options: PeerGroupM
         } else {
           // After a restart, mid-rehome: what does the agent know of the operation?
           try {
-            op = await agent.operation(address, operationId, { signal: abort.signal });
+            op = await agent.operation(address, operationId, { signal: runs.signal() });
           } catch (err) {
             checkStopped();
             if (err instanceof AgentUnreachableError || (err instanceof AgentError && err.code === 'not_found')) {
@@ -255,7 +226,7 @@ export function createPeerGroupMigration(deps: WorkflowDeps, options: PeerGroupM
     async function follow(s: ActiveSubcloud, address: string, operationId: string, op: Operation): Promise<Operation | string> {
       if (op.state === 'running') {
         try {
-          op = await agent.waitForOperation(address, operationId, { longPollMs, pollMs: Math.max(20, 2_000 * scale), signal: abort.signal });
+          op = await agent.waitForOperation(address, operationId, { longPollMs, pollMs: Math.max(20, 2_000 * scale), signal: runs.signal() });
         } catch (err) {
           checkStopped();
           return agentProblem(s, address, err, 'follow the rehome');
@@ -329,7 +300,7 @@ export function createPeerGroupMigration(deps: WorkflowDeps, options: PeerGroupM
     for (;;) {
       checkStopped();
       try {
-        await agent.health(address, { retries: 0, signal: abort.signal });
+        await agent.health(address, { retries: 0, signal: runs.signal() });
         return true;
       } catch {
         if (Date.now() >= deadline) return false;
@@ -359,18 +330,14 @@ export function createPeerGroupMigration(deps: WorkflowDeps, options: PeerGroupM
     name: PEER_GROUP_MIGRATION,
     async start() {
       if (!deps.geo) return;
-      stopping = false;
-      abort = unboundedAbort();
+      runs.open();
       // Resume the migrations a stop interrupted (the read model has caught up: start() runs after the projections).
       const unfinished = await readStore.find<SubcloudPeerGroupDoc>(COLLECTIONS.subcloudPeerGroups, { migrationStatus: 'migrating' });
       for (const g of unfinished) if (g.status === 'active' && g.migrationId) launch(g.id, g.migrationId);
       await follower.start();
     },
     async stop() {
-      stopping = true;
-      abort.abort(new Stopped('the migration workflow is stopping'));
-      await follower.stop();
-      await runs.settled();
+      await Promise.all([runs.close('the migration workflow is stopping'), follower.stop()]);
     },
     run,
   };

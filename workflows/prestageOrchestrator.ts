@@ -45,7 +45,7 @@ import {
 import type { StrategyStepDoc } from '../projections/distcloud/strategySteps.js';
 import type { SwUpdateStrategyDoc } from '../projections/distcloud/swUpdateStrategies.js';
 import { eventFollower } from './eventFollower.js';
-import { runRegistry, unboundedAbort, WorkflowStopped as Stopped } from './runs.js';
+import { limiter, runRegistry, WorkflowStopped as Stopped } from './runs.js';
 import { prestageActions, type PrestageActionOptions } from './prestageActions.js';
 import type { Workflow, WorkflowDeps } from './workflow.js';
 
@@ -72,30 +72,24 @@ interface AbortHandle {
   onAbort?: () => void;
 }
 
-type Active = ActiveStrategy;
-
 export function createPrestageOrchestrator(deps: WorkflowDeps, options: PrestageActionOptions = {}): PrestageOrchestrator {
   const { readStore, clock } = deps;
   const logger: Logger = deps.logger.child({ workflow: PRESTAGE_ORCHESTRATOR });
   const runs = runRegistry<StrategyReport>(logger, 'prestage strategy orchestration failed');
   const aborts = new Map<number, AbortHandle>();
-  let stopping = false;
-  let abort = unboundedAbort();
-  const actions = prestageActions(deps, () => abort.signal, options);
-  const checkStopped = () => {
-    if (stopping) throw new Stopped();
-  };
+  const actions = prestageActions(deps, runs.signal, options);
+  const { checkStopped } = runs;
 
   function strategies(): SwUpdateStrategyCommands {
     if (!deps.orchestration) throw new Error('the prestage orchestrator needs the strategy commands');
     return deps.orchestration.strategies;
   }
 
-  /** The strategy's creation (its sealed password) and the apply request's correlation id. */
-  async function origins(strategyId: number) {
+  /** From the strategy's events: its creation (the sealed password) and the apply request's correlation id. */
+  function origins(events: RecordedEvent[]) {
     let created: Extract<SwUpdateStrategyEvent, { type: 'SwUpdateStrategyCreated' }>['data'] | undefined;
     let correlationId: string | undefined;
-    for (const e of await deps.eventStore.readStream(swUpdateStrategyStream(strategyId))) {
+    for (const e of events) {
       if (e.type === 'SwUpdateStrategyCreated') created = e.data as typeof created;
       if (e.type === 'SwUpdateStrategyStateChanged' && (e.data as { state: string }).state === 'applying') correlationId = e.metadata.correlationId;
     }
@@ -105,11 +99,11 @@ export function createPrestageOrchestrator(deps: WorkflowDeps, options: Prestage
   async function orchestrate(strategyId: number, handle: AbortHandle): Promise<StrategyReport> {
     const cmds = strategies();
     const loaded = await cmds.load(strategyId);
-    const { created, correlationId } = await origins(strategyId);
+    const { created, correlationId } = origins(loaded.events);
     if (loaded.state.status !== 'active' || !created || !ACTIVE_STRATEGY_STATES.includes(loaded.state.state)) {
       return { strategyId, state: loaded.state.status === 'active' ? loaded.state.state : 'deleted', steps: {} };
     }
-    let strategy = loaded.state as Active;
+    const strategy = loaded.state as ActiveStrategy;
     const log = logger.child({ strategyId });
     // Every record of the orchestration carries the apply request's correlation id.
     const ctx = (): CommandContext => ({
@@ -140,7 +134,7 @@ export function createPrestageOrchestrator(deps: WorkflowDeps, options: Prestage
       else if (!isFinalStepState(state)) resuming.push({ ...step, from: state });
     }
     let abortWanted = strategy.state !== 'applying';
-    const noMoreStarts = () => abortWanted || stopping || (strategy.stopOnFailure && failed > 0);
+    const noMoreStarts = () => abortWanted || runs.stopping() || (strategy.stopOnFailure && failed > 0);
     log.info({ steps: strategy.steps.length, pending: pending.length, resuming: resuming.length, maxParallel: width }, 'applying prestage strategy');
 
     // The shared packages' preparation: once per strategy; whoever comes first runs it, the others wait for it.
@@ -157,11 +151,11 @@ export function createPrestageOrchestrator(deps: WorkflowDeps, options: Prestage
     }
     async function prepare(previousRelease: string): Promise<{ error?: string; ranHere: boolean }> {
       const operationId = deterministicUuid(PRESTAGE_ORCHESTRATOR, String(strategyId), 'prepare');
-      let s = (await cmds.load(strategyId)).state as Active;
+      let s = (await cmds.load(strategyId)).state as ActiveStrategy;
       if (s.preparation.status === 'completed') return { ranHere: false };
       if (s.preparation.status === 'failed') return { error: s.preparation.error ?? PREPARE_ABORTED, ranHere: false };
       if (s.preparation.status === 'none') {
-        s = (await cmds.record(strategyId, { type: 'StartPrestagePreparation', operationId, release, previousRelease, at: at() }, ctx())).state as Active;
+        s = (await cmds.record(strategyId, { type: 'StartPrestagePreparation', operationId, release, previousRelease, at: at() }, ctx())).state as ActiveStrategy;
       }
       // A preparation started before a restart is followed as it was started (same id, same params).
       const opId = s.preparation.operationId ?? operationId;
@@ -239,43 +233,18 @@ export function createPrestageOrchestrator(deps: WorkflowDeps, options: Prestage
       return state;
     }
 
-    // The rolling pool: a slot that frees starts the next step at once.
-    let active = 0;
-    let finishPool!: () => void;
-    let failPool!: (err: unknown) => void;
-    const poolDone = new Promise<void>((resolve, reject) => {
-      finishPool = resolve;
-      failPool = reject;
-    });
-    const launchStep = (step: StrategyStepRef, from: StepState) => {
-      active++;
-      runStep(step, from).then(
-        (end) => {
-          outcome[step.cloud] = end;
-          if (end === 'failed') failed++;
-          active--;
-          fill();
-        },
-        (err: unknown) => {
-          active--;
-          if (err instanceof Stopped) fill();
-          else failPool(err);
-        },
-      );
-    };
-    function fill() {
-      while (active < width && pending.length > 0 && !noMoreStarts()) launchStep(pending.shift()!, 'initial');
-      if (active === 0 && (pending.length === 0 || noMoreStarts())) finishPool();
-    }
+    // Steps not started yet; an abort takes them out (and marks them aborted) before their turn comes.
+    const waiting = new Set(pending);
     let abortDone: Promise<void> = Promise.resolve();
     const abortPending = async () => {
-      const unstarted = pending.splice(0);
+      const unstarted = [...waiting];
+      waiting.clear();
       for (const step of unstarted) {
         const end = (await cmds.recordStep(strategyId, step.subcloudId, { type: 'AbortStep', at: at() }, ctx())).state.state;
         outcome[step.cloud] = end;
         if (end === 'aborted') aborted++;
       }
-      strategy = (await cmds.record(strategyId, { type: 'MarkStrategyAborting', at: at() }, ctx())).state as Active;
+      await cmds.record(strategyId, { type: 'MarkStrategyAborting', at: at() }, ctx());
     };
     const onAbort = () => {
       if (abortWanted) return;
@@ -285,9 +254,26 @@ export function createPrestageOrchestrator(deps: WorkflowDeps, options: Prestage
     if (abortWanted) abortDone = abortPending();
     else if (handle.seen) onAbort();
     handle.onAbort = onAbort;
-    for (const step of resuming) launchStep(step, step.from);
-    fill();
-    await poolDone;
+
+    // The rolling pool: a slot that frees goes to the next step at once, in order (resumed steps first). A step
+    // whose turn comes after an abort, a stop or (with stop-on-failure) a failure does not start.
+    const slot = limiter(width);
+    const stepRun = async (step: StrategyStepRef, from: StepState) => {
+      const end = await runStep(step, from);
+      outcome[step.cloud] = end;
+      if (end === 'failed') failed++;
+    };
+    const ended = await Promise.allSettled([
+      ...resuming.map((step) => slot(() => stepRun(step, step.from))),
+      ...pending.map((step) =>
+        slot(async () => {
+          if (!waiting.delete(step) || noMoreStarts()) return;
+          await stepRun(step, 'initial');
+        }),
+      ),
+    ]);
+    const broke = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !(r.reason instanceof Stopped));
+    if (broke) throw broke.reason;
     await abortDone;
     checkStopped();
     const end = await cmds.record(strategyId, { type: 'FinishStrategy', failedSteps: failed, abortedSteps: aborted, at: at() }, ctx());
@@ -336,8 +322,7 @@ export function createPrestageOrchestrator(deps: WorkflowDeps, options: Prestage
     name: PRESTAGE_ORCHESTRATOR,
     async start() {
       if (!deps.orchestration) return;
-      stopping = false;
-      abort = unboundedAbort();
+      runs.open();
       // From the head: what is unfinished now is resumed from the read model (caught up: start() runs after the
       // projections), what comes later is followed.
       const head = await deps.eventStore.headPosition();
@@ -346,10 +331,7 @@ export function createPrestageOrchestrator(deps: WorkflowDeps, options: Prestage
       await follower.start(head);
     },
     async stop() {
-      stopping = true;
-      abort.abort(new Stopped('the prestage orchestrator is stopping'));
-      await follower.stop();
-      await runs.settled();
+      await Promise.all([runs.close('the prestage orchestrator is stopping'), follower.stop()]);
     },
     async settled() {
       await follower.reached(await deps.eventStore.headPosition());

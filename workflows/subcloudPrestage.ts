@@ -9,12 +9,12 @@ import type { RecordedEvent } from '../adapters/eventstore/port.js';
 import { deterministicUuid, systemContext } from '../commands/core/context.js';
 import { COLLECTIONS } from '../domain/distcloud/collections.js';
 import { needsPreparation, ONGOING_PRESTAGE, PRESTAGE_STATUS } from '../domain/distcloud/prestage.js';
-import { subcloudStream, type ActiveSubcloud, type PrestageRequest } from '../domain/distcloud/subcloud.js';
+import type { ActiveSubcloud, PrestageRequest } from '../domain/distcloud/subcloud.js';
 import { isFinalStepState } from '../domain/distcloud/strategyStep.js';
 import type { StrategyStepDoc } from '../projections/distcloud/strategySteps.js';
 import type { SubcloudDoc } from '../projections/distcloud/subclouds.js';
 import { eventFollower } from './eventFollower.js';
-import { runRegistry, unboundedAbort, WorkflowStopped as Stopped } from './runs.js';
+import { runRegistry } from './runs.js';
 import { prestageActions, type PrestageActionOptions } from './prestageActions.js';
 import type { Workflow, WorkflowDeps } from './workflow.js';
 
@@ -30,31 +30,16 @@ export interface SubcloudPrestage extends Workflow {
 export function createSubcloudPrestage(deps: WorkflowDeps, options: PrestageActionOptions = {}): SubcloudPrestage {
   const logger: Logger = deps.logger.child({ workflow: SUBCLOUD_PRESTAGE });
   const runs = runRegistry<string | null>(logger, 'subcloud prestage failed');
-  let stopping = false;
-  let abort = unboundedAbort();
-  const actions = prestageActions(deps, () => abort.signal, options);
-  const checkStopped = () => {
-    if (stopping) throw new Stopped();
-  };
-
-  async function requestOf(subcloudId: number, requestId: string) {
-    for (const e of await deps.eventStore.readStream(subcloudStream(subcloudId))) {
-      if (e.type === 'SubcloudPrestageRequested' && (e.data as PrestageRequest).requestId === requestId) {
-        return { request: e.data as PrestageRequest, correlationId: e.metadata.correlationId };
-      }
-    }
-    return undefined;
-  }
+  const actions = prestageActions(deps, runs.signal, options);
+  const { checkStopped } = runs;
 
   async function prestage(subcloudId: number, requestId: string): Promise<string | null> {
-    const found = await requestOf(subcloudId, requestId);
-    const load = async () => {
-      const { state } = await deps.subclouds.load(subcloudId);
-      return state.status === 'active' ? (state as ActiveSubcloud) : undefined;
-    };
-    let s = await load();
+    const loaded = await deps.subclouds.load(subcloudId);
+    const s = loaded.state.status === 'active' ? (loaded.state as ActiveSubcloud) : undefined;
+    const found = loaded.events.find((e) => e.type === 'SubcloudPrestageRequested' && (e.data as PrestageRequest).requestId === requestId);
     if (!found || !s || s.prestageRequestId !== requestId || !ONGOING_PRESTAGE.includes(s.prestageStatus ?? '')) return s?.prestageStatus ?? null;
-    const { request, correlationId } = found;
+    const request = found.data as PrestageRequest;
+    const correlationId = found.metadata.correlationId;
     const ctx = () => ({ ...systemContext(deps.clock.now(), SUBCLOUD_PRESTAGE), correlationId, causationId: requestId });
     const opId = (what: string) => deterministicUuid(SUBCLOUD_PRESTAGE, requestId, what);
     const password = deps.secrets.open(request.sysadminPassword);
@@ -66,23 +51,23 @@ export function createSubcloudPrestage(deps: WorkflowDeps, options: PrestageActi
       return PRESTAGE_STATUS.failed;
     };
 
-    if (s.prestageStatus === PRESTAGE_STATUS.prepare) {
+    // Where the request stands: each step below moves it on (recorded before the next operation starts).
+    let status = s.prestageStatus;
+    if (status === PRESTAGE_STATUS.prepare) {
       if (needsPreparation(s.softwareVersion, request.release)) {
         const error = await actions.prepare(opId('prepare'), request.release, s.softwareVersion);
         checkStopped();
         if (error !== undefined) return fail(`prestage-prepare: ${error}`);
       }
-      await actions.setStatus(subcloudId, PRESTAGE_STATUS.packages, ctx());
-      s = (await load()) ?? s;
+      await actions.setStatus(subcloudId, (status = PRESTAGE_STATUS.packages), ctx());
     }
-    if (s.prestageStatus === PRESTAGE_STATUS.packages) {
+    if (status === PRESTAGE_STATUS.packages) {
       const error = await actions.packages(address, opId('packages'), request.release, request.force, password);
       checkStopped();
       if (error !== undefined) return fail(`prestaging-packages: ${error}`);
-      await actions.setStatus(subcloudId, PRESTAGE_STATUS.images, ctx());
-      s = (await load()) ?? s;
+      await actions.setStatus(subcloudId, (status = PRESTAGE_STATUS.images), ctx());
     }
-    if (s.prestageStatus === PRESTAGE_STATUS.images) {
+    if (status === PRESTAGE_STATUS.images) {
       const error = await actions.images(address, opId('images'), request.release, request.force, password);
       checkStopped();
       if (error !== undefined) return fail(`prestaging-images: ${error}`);
@@ -90,7 +75,7 @@ export function createSubcloudPrestage(deps: WorkflowDeps, options: PrestageActi
       log.info('prestage complete');
       return PRESTAGE_STATUS.complete;
     }
-    return s.prestageStatus;
+    return status;
   }
 
   const run = (subcloudId: number, requestId: string) => runs.run(requestId, () => prestage(subcloudId, requestId));
@@ -112,8 +97,7 @@ export function createSubcloudPrestage(deps: WorkflowDeps, options: PrestageActi
   return {
     name: SUBCLOUD_PRESTAGE,
     async start() {
-      stopping = false;
-      abort = unboundedAbort();
+      runs.open();
       const head = await deps.eventStore.headPosition();
       // Resume the requests a stop interrupted: an ongoing prestage that is no strategy step's (a strategy never
       // takes a subcloud whose prestage is ongoing, and no request is taken while a strategy runs).
@@ -127,10 +111,7 @@ export function createSubcloudPrestage(deps: WorkflowDeps, options: PrestageActi
       await follower.start(head);
     },
     async stop() {
-      stopping = true;
-      abort.abort(new Stopped('the prestage workflow is stopping'));
-      await follower.stop();
-      await runs.settled();
+      await Promise.all([runs.close('the prestage workflow is stopping'), follower.stop()]);
     },
     async settled() {
       await follower.reached(await deps.eventStore.headPosition());

@@ -14,6 +14,8 @@ export interface AggregateAt<State> {
   revision: bigint | 'no_stream';
   /** The last event folded, when there was one. */
   last?: RecordedEvent;
+  /** The events folded, as recorded (a caller that also needs one of them reads the stream once). */
+  events: RecordedEvent[];
 }
 
 export interface AggregateOptions {
@@ -36,12 +38,14 @@ export async function aggregateStream<State, Event extends DomainEvent>(
   let state = evolver.initialState();
   let revision: bigint | 'no_stream' = 'no_stream';
   let last: RecordedEvent | undefined;
+  let folded = 0;
   const until = options.atTime?.getTime();
   for (const r of recorded) {
     if (until !== undefined && Date.parse(r.metadata.occurredAt) > until) break;
     state = evolver.evolve(state, upcasters.upcast(r.type, r.metadata.schemaVersion, r.data) as Event);
     revision = r.revision;
     last = r;
+    folded++;
   }
-  return { state, revision, ...(last ? { last } : {}) };
+  return { state, revision, ...(last ? { last } : {}), events: folded === recorded.length ? recorded : recorded.slice(0, folded) };
 }
