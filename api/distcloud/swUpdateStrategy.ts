@@ -89,9 +89,8 @@ export function swUpdateStrategyRouter(d: SwUpdateStrategyRoutesDeps): Router {
   router.delete('/', async (req, res) => {
     const type = typeFilter(req);
     const r = await asManager('delete', type, () => d.commands.remove(type, commandContext(req, d.clock)));
-    // dcmanager answers with the strategy as it stood when it began deleting.
-    const s = r.state;
-    await d.writes.send(res, r.position, s.status === 'absent' ? {} : presentStrategy({ ...s, state: 'deleting' }));
+    // dcmanager answers with the strategy as it stood when it began deleting (its last state: `deleting`).
+    await d.writes.send(res, r.position, present(r.state));
   });
 
   return router;

@@ -8,7 +8,7 @@ import type { Operation } from '../../adapters/subcloudAgent/contract.js';
 import { agentCallFailure, operationFailure, runAgentOperation } from '../../adapters/subcloudAgent/runOperation.js';
 import type { SecretBox } from '../../adapters/secrets/secretBox.js';
 import { requireBody } from '../../domain/core/body.js';
-import { ValidationError } from '../../domain/core/errors.js';
+import { ManagerError, NotFoundError, ValidationError } from '../../domain/core/errors.js';
 import {
   prestageFailureMessage,
   singlePrestageForce,
@@ -16,9 +16,8 @@ import {
   SUBCLOUD_INFO_UNAVAILABLE,
   type PrestageFacts,
 } from '../../domain/distcloud/prestage.js';
-import { isSecondaryState, type ActiveSubcloud } from '../../domain/distcloud/subcloud.js';
+import { isSecondaryState, SUBCLOUD_NOT_FOUND, type ActiveSubcloud } from '../../domain/distcloud/subcloud.js';
 import { prestageRequestRefusal } from '../../domain/distcloud/subcloudPrestage.js';
-import { ManagerError } from '../../domain/core/errors.js';
 import { deterministicUuid, type CommandContext } from '../core/context.js';
 import type { SubcloudCommands, SubcloudWriteResult } from './subclouds.js';
 
@@ -71,7 +70,7 @@ export function subcloudPrestageCommands(deps: SubcloudPrestageDeps) {
 
   async function request(id: number, body: PrestageRequestBody | undefined, ctx: CommandContext): Promise<SubcloudWriteResult & { release: string }> {
     const { state } = await deps.subclouds.load(id);
-    if (state.status !== 'active') throw new ValidationError('Subcloud not found');
+    if (state.status !== 'active') throw new NotFoundError(SUBCLOUD_NOT_FOUND);
     const s = state as ActiveSubcloud;
     if (isSecondaryState(s.deployStatus)) throw new ManagerError(`Cannot perform on ${s.deployStatus} state subcloud`);
     body = requireBody(body);
