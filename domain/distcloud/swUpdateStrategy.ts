@@ -112,14 +112,13 @@ export class StrategyRequestError extends UnprocessableError {
 
 // ---- decide ----
 export type ActiveStrategy = Exclude<SwUpdateStrategyState, { status: 'absent' }> & { status: 'active' };
-type Active = ActiveStrategy;
 
-function requireActive(state: SwUpdateStrategyState): Active {
+function requireActive(state: SwUpdateStrategyState): ActiveStrategy {
   if (state.status !== 'active') throw new NotFoundError(STRATEGY_NOT_FOUND);
-  return state as Active;
+  return state as ActiveStrategy;
 }
 
-const moveTo = (s: Active, to: StrategyState, at: string): SwUpdateStrategyEvent[] =>
+const moveTo = (s: ActiveStrategy, to: StrategyState, at: string): SwUpdateStrategyEvent[] =>
   s.state === to ? [] : [{ type: 'SwUpdateStrategyStateChanged', data: { state: to, previous: s.state, at } }];
 
 export function decide(command: SwUpdateStrategyCommand, state: SwUpdateStrategyState): SwUpdateStrategyEvent[] {
